@@ -1,0 +1,10 @@
+// asyncio for C++: Python asyncio's coroutines and tasks in C++20. The umbrella header.
+#pragma once
+
+#include "asyncio/coroutines.hpp"
+#include "asyncio/events.hpp"
+#include "asyncio/exceptions.hpp"
+#include "asyncio/futures.hpp"
+#include "asyncio/runners.hpp"
+#include "asyncio/sleep.hpp"
+#include "asyncio/tasks.hpp"

@@ -1,0 +1,134 @@
+// Internal: FutureCore, the non-template state machine shared by Future<T> and Task<T>.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "runnable.hpp"
+
+namespace asyncio {
+class EventLoop;
+}
+
+namespace asyncio::detail {
+
+class FutureCore;
+
+// An empty stand-in for `void` results, so storage code can treat every T alike.
+struct Empty {
+    friend bool operator==(Empty, Empty) noexcept { return true; }
+};
+template <class T>
+using ValueOf = std::conditional_t<std::is_void_v<T>, Empty, T>;
+
+// The loop as seen by the futures it made. It outlives the EventLoop object while futures still
+// point at it, so a future dropped after its loop is gone can still tell that the loop is gone.
+struct LoopLink {
+    EventLoop* loop;
+    std::size_t refs;
+    void add_ref() noexcept { ++refs; }
+    void release() noexcept {
+        if (--refs == 0)
+            delete this;
+    }
+};
+
+// A registration on a future's done list. The list is intrusive (an awaiter embeds its node,
+// so awaiting allocates nothing) and doubly linked (unlinking on destruction is O(1)).
+class CallbackNode {
+public:
+    CallbackNode* prev = nullptr;
+    CallbackNode* next = nullptr;
+    std::uint64_t id = 0;
+    bool linked() const noexcept { return id != 0; }
+    // Called once, in registration order, when the future completes; the node is already off
+    // the list. It must not run user code inline: it schedules (asyncio's call_soon).
+    virtual void on_done(FutureCore& f) noexcept = 0;
+    // Called when the registration is removed, or dropped with a future that never completed.
+    virtual void dispose() noexcept {}
+
+protected:
+    ~CallbackNode() = default;
+};
+
+// Invariants (as asyncio.Future):
+// - state goes pending -> finished or pending -> cancelled, once;
+// - the done list is non-empty only while pending: completing hands every node to on_done()
+//   in registration order and empties the list (callbacks work on that snapshot);
+// - m_log_traceback is true exactly when an exception is stored and nobody has looked at it
+//   (result(), exception(), an await, or cancel() clear it); the last reference reports it;
+// - a cancelled future's CancelledError is m_exception if one was caught, else made on demand
+//   from m_cancel_msg.
+class FutureCore {
+public:
+    enum class State : std::uint8_t { pending, cancelled, finished };
+
+    explicit FutureCore(EventLoop& loop);
+    FutureCore(const FutureCore&) = delete;
+    FutureCore& operator=(const FutureCore&) = delete;
+
+    void add_ref() noexcept { ++m_refs; }
+    void release() noexcept {
+        if (--m_refs == 0)
+            last_ref();
+    }
+
+    bool done() const noexcept { return m_state != State::pending; }
+    bool cancelled() const noexcept { return m_state == State::cancelled; }
+    virtual bool is_task() const noexcept { return false; }
+
+    // Future.cancel(): false when already done. Task overrides it with Task.cancel().
+    virtual bool cancel(const std::string& msg);
+    // Throws what result() would throw (InvalidStateError, CancelledError, the exception);
+    // returns normally when a result is there. Marks the exception retrieved.
+    void check_result();
+    std::exception_ptr exception();
+    void set_exception(std::exception_ptr e);
+    // Marks finished after the caller stored the value; InvalidStateError if already done.
+    void ensure_pending() const;
+    void set_finished();
+
+    // Appends to the done list and returns the registration's id (ids start at 1).
+    std::uint64_t add_node(CallbackNode* n) noexcept;
+    // Hands a Runnable to the loop's ready queue (asyncio's call_soon for done callbacks).
+    void schedule(Runnable* r) noexcept;
+    // Reports an exception that escaped a done callback through the loop's exception handler.
+    void report_callback_error(std::exception_ptr e) noexcept;
+    void remove_node(CallbackNode* n) noexcept;
+    std::size_t remove_callback(std::uint64_t id) noexcept;
+
+    // The loop, or RuntimeError if the loop was destroyed.
+    EventLoop& loop() const;
+    LoopLink* link() const noexcept { return m_link; }
+
+    // asyncio's repr, without the angle brackets' type name; value printing is the caller's.
+    virtual void describe(std::ostream& os) const;
+    void describe_outcome(std::ostream& os) const;
+    [[noreturn]] void throw_cancelled() const;
+    std::exception_ptr cancelled_error() const;
+
+protected:
+    virtual ~FutureCore();
+    void set_cancelled(std::exception_ptr cancelled, const std::string& msg);
+    void schedule_callbacks() noexcept;
+    // Called when the last reference goes: reports an unretrieved exception, then deletes.
+    void last_ref() noexcept;
+    virtual const char* kind() const noexcept { return "Future"; }
+
+    std::uint32_t m_refs = 0;
+    State m_state = State::pending;
+    bool m_log_traceback = false;
+    std::uint64_t m_next_cb_id = 0;
+    std::exception_ptr m_exception;
+    std::string m_cancel_msg;
+    CallbackNode* m_cb_head = nullptr;
+    CallbackNode* m_cb_tail = nullptr;
+    LoopLink* m_link;
+};
+
+} // namespace asyncio::detail

@@ -1,0 +1,65 @@
+// Internal: the awaiter shared by Future<T>, Task<T> and FutureRef.
+#pragma once
+
+#include <coroutine>
+
+#include "intrusive.hpp"
+#include "task_core.hpp"
+
+namespace asyncio::detail {
+
+TaskCore* running_task() noexcept;
+
+// The task a suspending coroutine belongs to: from our promise, else the loop's current task.
+template <class P>
+TaskCore* task_of(std::coroutine_handle<P> h) noexcept {
+    if constexpr (std::is_base_of_v<PromiseBase, P>)
+        return h.promise().m_task;
+    else
+        return running_task();
+}
+template <class P>
+PromiseBase* promise_of(std::coroutine_handle<P> h) noexcept {
+    if constexpr (std::is_base_of_v<PromiseBase, P>)
+        return &h.promise();
+    else
+        return nullptr;
+}
+
+// Suspends the awaiting task until the future completes. Its done-list node is embedded here,
+// so awaiting allocates nothing. Abort hook: cancel the awaited future (for a task, that is
+// Task.cancel(), so cancellation propagates down a chain of awaited tasks).
+class FutureWait : public CallbackNode, public Waiter {
+public:
+    explicit FutureWait(FutureCore* f) noexcept : m_fut(f) {}
+    FutureWait(const FutureWait&) = delete;
+    FutureWait& operator=(const FutureWait&) = delete;
+    ~FutureWait() {
+        if (linked())
+            m_fut->remove_node(this);
+    }
+
+    bool await_ready() const noexcept { return m_fut->done(); }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        suspend(h, task_of(h), promise_of(h));
+    }
+    // Throws a pending cancellation of the task, else the future's failure.
+    void check() {
+        if (m_task)
+            m_task->deliver_cancel();
+        m_fut->check_result();
+    }
+
+    void on_done(FutureCore&) noexcept override;
+    bool abort(const std::string& msg) override { return m_fut->cancel(msg); }
+    void describe_wait(std::ostream& os) const override;
+
+private:
+    void suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf);
+
+    IntrusivePtr<FutureCore> m_fut;
+    TaskCore* m_task = nullptr;
+};
+
+} // namespace asyncio::detail

@@ -1,0 +1,93 @@
+// Internal: the state behind a callback Handle (call_soon, call_later, call_at,
+// call_soon_threadsafe).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <tuple>
+#include <typeinfo>
+#include <utility>
+
+#include "runnable.hpp"
+#include "source_loc.hpp"
+
+namespace asyncio {
+class EventLoop;
+}
+
+namespace asyncio::detail {
+
+// Invariants: the ready queue or the timer heap holds one reference while the handle is queued;
+// `cancelled` only goes false -> true and may be set from any thread (thread-safe handles);
+// the callback is released on cancel() when called on the loop's thread, else when the loop
+// drops the handle.
+class HandleImpl : public Runnable, public TimerNode {
+public:
+    HandleImpl(EventLoop& loop, bool timer, SourceLoc created) noexcept
+        : m_loop(&loop), m_timer(timer), m_created(created) {}
+    HandleImpl(const HandleImpl&) = delete;
+    HandleImpl& operator=(const HandleImpl&) = delete;
+
+    void add_ref() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            delete this;
+    }
+
+    void cancel() noexcept;
+    bool cancelled() const noexcept { return m_cancelled.load(std::memory_order_acquire); }
+    bool is_timer() const noexcept { return m_timer; }
+    void describe(std::ostream& os) const;
+    EventLoop& loop() const noexcept { return *m_loop; }
+
+    void run() override;
+    void discard() noexcept override { release(); }
+    void describe_runnable(std::ostream& os) const override { describe(os); }
+    void on_timer() override;
+    void discard_timer() noexcept override { release(); }
+
+    virtual ~HandleImpl() = default;
+
+protected:
+    virtual void invoke() = 0;
+    virtual void clear_callback() noexcept = 0;
+    virtual const std::type_info& callback_type() const noexcept = 0;
+
+private:
+    std::atomic<std::uint32_t> m_refs{0};
+    std::atomic<bool> m_cancelled{false};
+    bool m_running = false;
+    EventLoop* m_loop;
+    bool m_timer;
+    SourceLoc m_created;
+};
+
+template <class F, class... Args>
+class HandleFn final : public HandleImpl {
+public:
+    template <class G, class... A>
+    HandleFn(EventLoop& loop, bool timer, SourceLoc created, G&& fn, A&&... args)
+        : HandleImpl(loop, timer, created),
+          m_call(std::in_place, std::forward<G>(fn), std::forward<A>(args)...) {}
+
+protected:
+    void invoke() override {
+        if (m_call)
+            std::apply(std::get<0>(*m_call), tail(*m_call, std::index_sequence_for<Args...>{}));
+    }
+    void clear_callback() noexcept override { m_call.reset(); }
+    const std::type_info& callback_type() const noexcept override { return typeid(F); }
+
+private:
+    template <std::size_t... I>
+    static auto tail(std::tuple<F, Args...>& t, std::index_sequence<I...>) {
+        return std::forward_as_tuple(std::get<I + 1>(t)...);
+    }
+    std::optional<std::tuple<F, Args...>> m_call;
+};
+
+} // namespace asyncio::detail

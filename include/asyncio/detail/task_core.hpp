@@ -1,0 +1,106 @@
+// Internal: TaskCore, the non-template machinery of Task<T>, and the cancellation protocol.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "future_core.hpp"
+#include "promise.hpp"
+
+namespace asyncio {
+struct Frame;
+}
+
+namespace asyncio::detail {
+
+// The abort hook of the cancellation protocol. Every awaitable of this library registers one
+// with its task while the task is suspended on it. Task.cancel() calls abort(msg): the hook
+// undoes the wait (removes the timer, cancels the awaited future) and arranges for the task to
+// be woken with CancelledError thrown at that co_await, and returns true; it returns false when
+// it can no longer act (already woken), in which case the task delivers the cancellation itself
+// at its next step.
+class Waiter {
+public:
+    virtual bool abort(const std::string& msg) = 0;
+    // What the task waits for, for its repr ("wait_for=...").
+    virtual void describe_wait(std::ostream& os) const;
+
+protected:
+    ~Waiter() = default;
+};
+
+// Invariants (as asyncio.Task):
+// - while pending, the task is on its loop's task list, which holds one reference: dropping
+//   every handle never loses a task;
+// - a pending task is either scheduled (on the ready queue, once) or suspended on a Waiter,
+//   or suspended on a foreign awaitable that resumes it itself;
+// - m_must_cancel: a cancel() the waiter could not act on, delivered at the next step (the
+//   step turns it into m_throw_cancel, which the resumed co_await throws);
+// - m_leaf is the innermost frame of the task's coroutine chain while the task has a frame;
+// - once done, the coroutine frame is destroyed and the result lives in TaskState<T>.
+class TaskCore : public FutureCore, public Runnable {
+public:
+    TaskCore(EventLoop& loop, std::coroutine_handle<> root, PromiseBase* root_promise);
+
+    bool is_task() const noexcept override { return true; }
+    bool cancel(const std::string& msg) override;
+    int cancelling() const noexcept { return m_num_cancels_requested; }
+    int uncancel() noexcept;
+
+    // Registers on the loop's task list and schedules the first step.
+    void start(std::string name);
+    const std::string& name() const;
+    void set_name(std::string name) { m_name = std::move(name); }
+    std::coroutine_handle<> coro() const noexcept { return m_root; }
+
+    // The awaitable side of the protocol.
+    void suspend(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter);
+    void wake();
+    void deliver_cancel() {
+        if (m_throw_cancel)
+            throw_cancel();
+    }
+    void set_leaf(PromiseBase* p) noexcept { m_leaf = p; }
+    void record_traceback(const PromiseBase& p);
+
+    // The stack: the frames of the suspended chain, or the traceback of the failure.
+    std::vector<Frame> get_stack(std::optional<std::size_t> limit) const;
+    void print_stack(std::optional<std::size_t> limit, std::ostream& os) const;
+    void describe(std::ostream& os) const override;
+
+    // Called by the root frame's final suspend; destroys the frame.
+    virtual void root_done() noexcept = 0;
+
+    // The loop's task list.
+    TaskCore* m_prev_task = nullptr;
+    TaskCore* m_next_task = nullptr;
+
+protected:
+    void run() override;
+    void describe_runnable(std::ostream& os) const override;
+    const char* kind() const noexcept override { return "Task"; }
+    void finish_from(PromiseBase& p, bool has_value) noexcept;
+    [[noreturn]] void throw_cancel();
+
+    std::coroutine_handle<> m_root;
+    std::coroutine_handle<> m_resume;
+    PromiseBase* m_leaf;
+    Waiter* m_waiter = nullptr;
+    int m_num_cancels_requested = 0;
+    bool m_must_cancel = false;
+    bool m_throw_cancel = false;
+    bool m_scheduled = false;
+    std::uint64_t m_number = 0;
+    mutable std::string m_name;
+    struct Traceback;
+    std::unique_ptr<Traceback> m_traceback;
+
+    ~TaskCore() override;
+    friend class ::asyncio::EventLoop;
+};
+
+} // namespace asyncio::detail

@@ -1,0 +1,309 @@
+// asyncio.events: EventLoop, callback handles, the exception handler, get_running_loop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "coroutines.hpp"
+#include "detail/handle_impl.hpp"
+#include "detail/intrusive.hpp"
+#include "detail/ready_queue.hpp"
+#include "detail/timer_heap.hpp"
+#include "exceptions.hpp"
+#include "futures.hpp"
+#include "tasks.hpp"
+
+namespace asyncio {
+
+namespace detail {
+class Backend;
+struct LoopTestAccess;
+
+// A delay or a point in time: seconds as any arithmetic type, or any chrono duration.
+template <class D>
+concept Seconds = std::is_arithmetic_v<D> || requires(D d) {
+    std::chrono::duration_cast<std::chrono::duration<double>>(d);
+};
+template <Seconds D>
+constexpr double to_seconds(D d) noexcept {
+    if constexpr (std::is_arithmetic_v<D>)
+        return static_cast<double>(d);
+    else
+        return std::chrono::duration_cast<std::chrono::duration<double>>(d).count();
+}
+
+template <class F, class... Args>
+constexpr void check_callback() {
+    static_assert(!iscoroutine_v<F>,
+                  "a Coro is not a callback: the loop would never await it (asyncio's "
+                  "TypeError); schedule it with create_task() instead");
+    static_assert(!iscoroutinefunction_v<std::decay_t<F>&, std::decay_t<Args>&...>,
+                  "callbacks must be plain callables, not coroutine functions: the coroutine "
+                  "would never be awaited (asyncio's TypeError); use create_task(f()) instead");
+    static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&...>,
+                  "the callback cannot be called with the given arguments");
+}
+} // namespace detail
+
+// What call_soon() and friends return. cancel() keeps the callback from running (from any
+// thread for call_soon_threadsafe's handles); cancelled() tells if it was called.
+class Handle {
+public:
+    Handle() noexcept = default;
+    explicit Handle(detail::HandleImpl* impl) noexcept : m_impl(impl) {}
+    explicit operator bool() const noexcept { return static_cast<bool>(m_impl); }
+    void cancel();
+    bool cancelled() const;
+    friend bool operator==(const Handle& a, const Handle& b) noexcept {
+        return a.m_impl == b.m_impl;
+    }
+    friend std::ostream& operator<<(std::ostream& os, const Handle& h);
+
+protected:
+    detail::HandleImpl& impl() const;
+    detail::IntrusivePtr<detail::HandleImpl> m_impl;
+};
+
+// What call_later() and call_at() return: a Handle with its due time.
+class TimerHandle : public Handle {
+public:
+    using Handle::Handle;
+    // The loop time (loop.time()) the callback is due at.
+    double when() const;
+    friend bool operator<(const TimerHandle& a, const TimerHandle& b) { return a.when() < b.when(); }
+};
+
+// What the loop's exception handler receives. `exception` may be null; `task`, `future` and
+// `handle` are set where they apply.
+struct ExceptionContext {
+    std::string message;
+    std::exception_ptr exception;
+    TaskRef task;
+    FutureRef future;
+    Handle handle;
+};
+
+class EventLoop;
+using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+struct LoopOptions {
+    // Unset: on when the environment variable ASYNCIO_DEBUG is non-empty.
+    std::optional<bool> debug;
+    // loop.time() starts at 0 and jumps to the next timer whenever nothing is ready and
+    // nothing is in flight outside the loop; it runs at the real rate while something is.
+    bool virtual_time = false;
+};
+
+// The event loop: a FIFO ready queue and a timer heap of our own; libuv only to wait (I/O, the
+// next deadline, cross-thread wake-ups). While callbacks are ready the loop makes no system
+// call. Not thread-safe, except call_soon_threadsafe() and the handles it returns.
+class EventLoop {
+public:
+    explicit EventLoop(LoopOptions options = {});
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+    ~EventLoop();
+
+    // Runs until stop() is called. RuntimeError if closed, or if a loop already runs here.
+    void run_forever();
+    // Runs until the awaitable is done and gives its result (a coroutine is wrapped in a
+    // task). RuntimeError("Event loop stopped before Future completed.") if stop() came first.
+    template <class T>
+    T run_until_complete(Coro<T> coro);
+    template <class T>
+    detail::ValueOf<T> run_until_complete(const Task<T>& task);
+    template <class T>
+    detail::ValueOf<T> run_until_complete(const Future<T>& future);
+    // Stops after the current iteration (before it runs, for a loop that is not running).
+    void stop() noexcept { m_stopping = true; }
+    void close();
+    bool is_running() const noexcept { return m_running.load(std::memory_order_relaxed); }
+    bool is_closed() const noexcept { return m_closed; }
+    // The loop's monotonic clock, in seconds (virtual time: starts at 0).
+    double time() const noexcept;
+
+    template <class F, class... Args>
+    Handle call_soon(F&& fn, Args&&... args);
+    template <detail::Seconds D, class F, class... Args>
+    TimerHandle call_later(D delay, F&& fn, Args&&... args);
+    template <detail::Seconds D, class F, class... Args>
+    TimerHandle call_at(D when, F&& fn, Args&&... args);
+    // Thread-safe: schedules the callback and wakes the loop if it waits in the OS.
+    template <class F, class... Args>
+    Handle call_soon_threadsafe(F&& fn, Args&&... args);
+
+    template <class T = void>
+    Future<T> create_future();
+    template <class T>
+    Task<T> create_task(Coro<T> coro, std::string name = "");
+
+    void set_debug(bool enabled) noexcept { m_debug = enabled; }
+    bool get_debug() const noexcept { return m_debug; }
+    // Debug mode reports callbacks and task steps slower than this many seconds.
+    double slow_callback_duration = 0.1;
+
+    // A null handler restores the default one.
+    void set_exception_handler(ExceptionHandler handler) { m_handler = std::move(handler); }
+    const ExceptionHandler& get_exception_handler() const noexcept { return m_handler; }
+    void call_exception_handler(const ExceptionContext& context) noexcept;
+    void default_exception_handler(const ExceptionContext& context) noexcept;
+
+    // Internal: used by the library's own awaitables and tasks.
+    void push_ready(detail::Runnable* r) { m_ready.push(r); }
+    void add_timer(detail::TimerNode* n) { m_timers.push(n, ++m_timer_seq); }
+    void remove_timer(detail::TimerNode* n) noexcept { m_timers.erase(n); }
+    detail::TaskCore* running_task() const noexcept { return m_current_task; }
+    detail::LoopLink* link() const noexcept { return m_link; }
+    void register_task(detail::TaskCore* t);
+    void check_thread(const char* what) const;
+    void check_closed() const;
+    // True on the thread that runs the loop (or created it, before it first runs).
+    bool on_loop_thread() const noexcept {
+        return std::this_thread::get_id() == m_thread.load(std::memory_order_relaxed);
+    }
+    // Work in flight outside the loop (executor jobs, thread-safe submissions): while above
+    // zero, virtual time runs at the real rate.
+    void begin_external() noexcept { m_external.fetch_add(1, std::memory_order_relaxed); }
+    void end_external() noexcept { m_external.fetch_sub(1, std::memory_order_relaxed); }
+    // Cancels every pending task and runs until they are done, reporting their failures
+    // ("unhandled exception during asyncio.run() shutdown"). Used by run().
+    void cancel_all_tasks();
+    std::vector<TaskRef> all_tasks() const;
+
+private:
+    friend struct detail::LoopTestAccess;
+    friend class detail::TaskCore;
+
+    void run_once();
+    void process_timers();
+    void drain_inbox();
+    void wait_os(double timeout);
+    void run_until_done(detail::FutureCore& f);
+    void unregister_task(detail::TaskCore* t) noexcept;
+    Handle schedule(detail::HandleImpl* h);
+    TimerHandle schedule_at(detail::HandleImpl* h, double when);
+    Handle schedule_threadsafe(detail::HandleImpl* h);
+    void check_callable_state(const char* what) const;
+
+    detail::ReadyQueue m_ready;
+    detail::TimerHeap m_timers;
+    std::uint64_t m_timer_seq = 0;
+    detail::TaskCore* m_current_task = nullptr;
+    detail::TaskCore* m_tasks_head = nullptr;
+    detail::TaskCore* m_tasks_tail = nullptr;
+    bool m_stopping = false;
+    std::atomic<bool> m_running{false};
+    bool m_closed = false;
+    bool m_debug = false;
+    bool m_virtual = false;
+    double m_vnow = 0.0;
+    std::atomic<int> m_external{0};
+    std::atomic<std::thread::id> m_thread;
+    ExceptionHandler m_handler;
+    detail::LoopLink* m_link;
+    std::unique_ptr<detail::Backend> m_backend;
+
+    std::mutex m_inbox_mutex;
+    std::vector<detail::HandleImpl*> m_inbox;
+    std::atomic<bool> m_inbox_nonempty{false};
+};
+
+// The loop running in this thread; RuntimeError("no running event loop") if none.
+EventLoop& get_running_loop();
+std::unique_ptr<EventLoop> new_event_loop(LoopOptions options = {});
+
+namespace detail {
+EventLoop* running_loop_or_null() noexcept;
+template <class F, class... Args>
+HandleImpl* make_handle(EventLoop& loop, bool timer, SourceLoc created, F&& fn, Args&&... args) {
+    check_callback<F, Args...>();
+    return new HandleFn<std::decay_t<F>, std::decay_t<Args>...>(
+        loop, timer, created, std::forward<F>(fn), std::forward<Args>(args)...);
+}
+} // namespace detail
+
+// ---- templates ----
+
+template <class F, class... Args>
+Handle EventLoop::call_soon(F&& fn, Args&&... args) {
+    check_callable_state("call_soon");
+    return schedule(detail::make_handle(*this, false, detail::SourceLoc::current(),
+                                        std::forward<F>(fn), std::forward<Args>(args)...));
+}
+
+template <detail::Seconds D, class F, class... Args>
+TimerHandle EventLoop::call_later(D delay, F&& fn, Args&&... args) {
+    return call_at(time() + detail::to_seconds(delay), std::forward<F>(fn),
+                   std::forward<Args>(args)...);
+}
+
+template <detail::Seconds D, class F, class... Args>
+TimerHandle EventLoop::call_at(D when, F&& fn, Args&&... args) {
+    check_callable_state("call_at");
+    return schedule_at(detail::make_handle(*this, true, detail::SourceLoc::current(),
+                                           std::forward<F>(fn), std::forward<Args>(args)...),
+                       detail::to_seconds(when));
+}
+
+template <class F, class... Args>
+Handle EventLoop::call_soon_threadsafe(F&& fn, Args&&... args) {
+    check_closed();
+    return schedule_threadsafe(detail::make_handle(*this, false, detail::SourceLoc::current(),
+                                                   std::forward<F>(fn),
+                                                   std::forward<Args>(args)...));
+}
+
+template <class T>
+Future<T> EventLoop::create_future() {
+    auto* state = new detail::FutureState<T>(*this);
+    return Future<T>(state, &state->m_value);
+}
+
+template <class T>
+Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
+    check_callable_state("create_task");
+    auto h = detail::take_fresh(coro);
+    Task<T> task(new detail::TaskState<T>(*this, h));
+    task.core().start(std::move(name));
+    return task;
+}
+
+template <class T>
+T EventLoop::run_until_complete(Coro<T> coro) {
+    check_closed();
+    Task<T> task = create_task(std::move(coro));
+    run_until_done(task.core());
+    task.core().check_result();
+    if constexpr (!std::is_void_v<T>)
+        return std::move(*task.raw()->m_value);
+}
+
+template <class T>
+detail::ValueOf<T> EventLoop::run_until_complete(const Task<T>& task) {
+    run_until_done(task.core());
+    return task.result();
+}
+
+template <class T>
+detail::ValueOf<T> EventLoop::run_until_complete(const Future<T>& future) {
+    run_until_done(future.core());
+    return future.result();
+}
+
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name) {
+    return get_running_loop().create_task(std::move(coro), std::move(name));
+}
+
+} // namespace asyncio

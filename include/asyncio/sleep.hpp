@@ -1,0 +1,90 @@
+// asyncio.tasks.sleep: suspend the current task for a delay, allocation-free.
+#pragma once
+
+#include <cmath>
+#include <coroutine>
+#include <string>
+#include <utility>
+
+#include "detail/future_wait.hpp"
+#include "detail/runnable.hpp"
+#include "detail/task_core.hpp"
+#include "events.hpp"
+#include "exceptions.hpp"
+
+namespace asyncio {
+
+namespace detail {
+
+// The awaiter of sleep(): its timer node lives inside it (in the coroutine frame), so sleeping
+// allocates nothing. A delay <= 0 is the bare yield: the task goes to the back of the ready
+// queue, and no timer is involved.
+class SleepAwaiter : public TimerNode, public Waiter {
+public:
+    explicit SleepAwaiter(double delay) noexcept : m_delay(delay) {}
+    // Movable only before it is awaited (the coroutine machinery may move it into the frame).
+    SleepAwaiter(SleepAwaiter&& o) noexcept : m_delay(o.m_delay) {}
+    SleepAwaiter& operator=(const SleepAwaiter&) = delete;
+    ~SleepAwaiter();
+
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        suspend(h, task_of(h), promise_of(h));
+    }
+    void await_resume() {
+        m_task->deliver_cancel();
+        if (m_state == State::aborted)
+            throw CancelledError(std::move(m_message));
+    }
+
+    void on_timer() override;
+    bool abort(const std::string& msg) override;
+    void describe_wait(std::ostream& os) const override;
+
+private:
+    enum class State : unsigned char { idle, yielded, armed, fired, aborted };
+    void suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf);
+
+    double m_delay;
+    TaskCore* m_task = nullptr;
+    State m_state = State::idle;
+    std::string m_message;
+};
+
+template <class R>
+class SleepResult : public SleepAwaiter {
+public:
+    SleepResult(double delay, R result) : SleepAwaiter(delay), m_result(std::move(result)) {}
+    R await_resume() {
+        SleepAwaiter::await_resume();
+        return std::move(m_result);
+    }
+
+private:
+    R m_result;
+};
+
+double checked_delay(double seconds);
+
+} // namespace detail
+
+// Suspends the current task for `delay` (seconds as a number, or any chrono duration).
+// sleep(0), or any delay <= 0, yields to the loop once: the cheap way to let other tasks run.
+// ValueError for a NaN delay. Must be awaited inside a task.
+//
+// Cancellation: the timer is removed at once and CancelledError is thrown at the co_await on
+// the next iteration; no timer is left behind.
+template <detail::Seconds D>
+detail::SleepAwaiter sleep(D delay) {
+    return detail::SleepAwaiter(detail::checked_delay(detail::to_seconds(delay)));
+}
+
+// The same, giving `result` when it completes.
+template <detail::Seconds D, class R>
+detail::SleepResult<std::decay_t<R>> sleep(D delay, R&& result) {
+    return detail::SleepResult<std::decay_t<R>>(detail::checked_delay(detail::to_seconds(delay)),
+                                                std::forward<R>(result));
+}
+
+} // namespace asyncio

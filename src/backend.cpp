@@ -1,0 +1,52 @@
+// The loop's waiting on libuv: a uv_async_t for cross-thread wake-ups and a uv_timer_t for the
+// next deadline. The scheduling itself (ready queue, timers, tasks) never goes through libuv.
+#include "backend.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <uv.h>
+
+namespace asyncio::detail {
+
+struct Backend::Uv {
+    uv_loop_t loop;
+    uv_async_t async;
+    uv_timer_t timer;
+};
+
+namespace {
+void check(int rc, const char* what) {
+    if (rc != 0)
+        throw std::runtime_error(std::string(what) + ": " + uv_strerror(rc));
+}
+} // namespace
+
+Backend::Backend() : m_uv(std::make_unique<Uv>()) {
+    check(uv_loop_init(&m_uv->loop), "uv_loop_init");
+    check(uv_async_init(&m_uv->loop, &m_uv->async, [](uv_async_t*) {}), "uv_async_init");
+    check(uv_timer_init(&m_uv->loop, &m_uv->timer), "uv_timer_init");
+}
+
+Backend::~Backend() {
+    uv_close(reinterpret_cast<uv_handle_t*>(&m_uv->async), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&m_uv->timer), nullptr);
+    uv_run(&m_uv->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&m_uv->loop);
+}
+
+void Backend::wait(double timeout) {
+    if (timeout >= 0) {
+        // Round up: waking before the deadline would only spin through another wait.
+        auto ms = static_cast<std::uint64_t>(std::ceil(timeout * 1000.0));
+        uv_update_time(&m_uv->loop);
+        uv_timer_start(&m_uv->timer, [](uv_timer_t*) {}, ms, 0);
+    }
+    uv_run(&m_uv->loop, UV_RUN_ONCE);
+    uv_timer_stop(&m_uv->timer);
+}
+
+void Backend::wake() noexcept { uv_async_send(&m_uv->async); }
+
+} // namespace asyncio::detail

@@ -1,0 +1,26 @@
+// Internal: the loop's way of waiting in the operating system, on libuv. The only place that
+// knows about <uv.h> (with backend.cpp): public headers never include it.
+#pragma once
+
+#include <memory>
+
+namespace asyncio::detail {
+
+class Backend {
+public:
+    Backend();
+    Backend(const Backend&) = delete;
+    Backend& operator=(const Backend&) = delete;
+    ~Backend();
+
+    // Blocks until I/O, a wake(), or `timeout` seconds (a negative timeout waits forever).
+    void wait(double timeout);
+    // Thread-safe; wake-ups coalesce until the next wait() returns.
+    void wake() noexcept;
+
+private:
+    struct Uv;
+    std::unique_ptr<Uv> m_uv;
+};
+
+} // namespace asyncio::detail

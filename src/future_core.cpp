@@ -1,0 +1,238 @@
+// FutureCore: the future state machine shared by Future<T> and Task<T>.
+#include "asyncio/detail/future_core.hpp"
+
+#include <ostream>
+
+#include "asyncio/events.hpp"
+#include "asyncio/exceptions.hpp"
+#include "asyncio/futures.hpp"
+#include "util.hpp"
+
+namespace asyncio::detail {
+
+void throw_empty_handle() { throw InvalidStateError("operation on an empty handle"); }
+
+FutureCore::FutureCore(EventLoop& loop) : m_link(loop.link()) { m_link->add_ref(); }
+
+FutureCore::~FutureCore() {
+    // A pending future dropped with callbacks still registered: they can never run.
+    while (CallbackNode* n = m_cb_head) {
+        remove_node(n);
+        n->dispose();
+    }
+    m_link->release();
+}
+
+EventLoop& FutureCore::loop() const {
+    if (!m_link->loop)
+        throw RuntimeError("the event loop of this future was destroyed");
+    return *m_link->loop;
+}
+
+bool FutureCore::cancel(const std::string& msg) {
+    m_log_traceback = false;
+    if (done())
+        return false;
+    set_cancelled(nullptr, msg);
+    return true;
+}
+
+void FutureCore::set_cancelled(std::exception_ptr cancelled, const std::string& msg) {
+    m_state = State::cancelled;
+    m_exception = std::move(cancelled);
+    m_cancel_msg = msg;
+    schedule_callbacks();
+}
+
+std::exception_ptr FutureCore::cancelled_error() const {
+    if (m_exception)
+        return m_exception;
+    return std::make_exception_ptr(CancelledError(m_cancel_msg));
+}
+
+void FutureCore::throw_cancelled() const {
+    if (m_exception)
+        std::rethrow_exception(m_exception);
+    throw CancelledError(m_cancel_msg);
+}
+
+void FutureCore::check_result() {
+    switch (m_state) {
+    case State::pending:
+        throw InvalidStateError("Result is not set.");
+    case State::cancelled:
+        throw_cancelled();
+    case State::finished:
+        m_log_traceback = false;
+        if (m_exception)
+            std::rethrow_exception(m_exception);
+    }
+}
+
+std::exception_ptr FutureCore::exception() {
+    switch (m_state) {
+    case State::pending:
+        throw InvalidStateError("Exception is not set.");
+    case State::cancelled:
+        throw_cancelled();
+    case State::finished:
+        break;
+    }
+    m_log_traceback = false;
+    return m_exception;
+}
+
+void FutureCore::ensure_pending() const {
+    if (done())
+        throw InvalidStateError("invalid state");
+}
+
+void FutureCore::set_exception(std::exception_ptr e) {
+    ensure_pending();
+    if (!e)
+        throw ValueError("set_exception() needs an exception");
+    try {
+        std::rethrow_exception(e);
+    } catch (const CancelledError&) {
+        throw ValueError("CancelledError cannot be set as an exception; use cancel()");
+    } catch (...) {
+    }
+    m_exception = std::move(e);
+    m_log_traceback = true;
+    m_state = State::finished;
+    schedule_callbacks();
+}
+
+void FutureCore::set_finished() {
+    m_state = State::finished;
+    schedule_callbacks();
+}
+
+std::uint64_t FutureCore::add_node(CallbackNode* n) noexcept {
+    n->id = ++m_next_cb_id;
+    n->next = nullptr;
+    n->prev = m_cb_tail;
+    if (m_cb_tail)
+        m_cb_tail->next = n;
+    else
+        m_cb_head = n;
+    m_cb_tail = n;
+    return n->id;
+}
+
+void FutureCore::remove_node(CallbackNode* n) noexcept {
+    (n->prev ? n->prev->next : m_cb_head) = n->next;
+    (n->next ? n->next->prev : m_cb_tail) = n->prev;
+    n->prev = n->next = nullptr;
+    n->id = 0;
+}
+
+std::size_t FutureCore::remove_callback(std::uint64_t id) noexcept {
+    for (CallbackNode* n = m_cb_head; n; n = n->next) {
+        if (n->id == id) {
+            remove_node(n);
+            n->dispose();
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void FutureCore::schedule_callbacks() noexcept {
+    CallbackNode* n = m_cb_head;
+    m_cb_head = m_cb_tail = nullptr;
+    while (n) {
+        CallbackNode* next = n->next;
+        n->prev = n->next = nullptr;
+        n->id = 0;
+        n->on_done(*this);
+        n = next;
+    }
+}
+
+void FutureCore::schedule(Runnable* r) noexcept {
+    if (EventLoop* loop = m_link->loop; loop && !loop->is_closed())
+        loop->push_ready(r);
+    else
+        r->discard();
+}
+
+void FutureCore::report_callback_error(std::exception_ptr e) noexcept {
+    if (EventLoop* loop = m_link->loop) {
+        ExceptionContext ctx;
+        ctx.message = "Exception in callback of ";
+        ctx.message += kind();
+        ctx.exception = std::move(e);
+        if (is_task())
+            ctx.task = TaskRef(static_cast<TaskCore*>(this));
+        else
+            ctx.future = FutureRef(this);
+        loop->call_exception_handler(ctx);
+    }
+}
+
+void FutureCore::last_ref() noexcept {
+    EventLoop* loop = m_link->loop;
+    if (m_log_traceback && loop) {
+        m_log_traceback = false;
+        m_refs = 1; // the report holds this future for the handler; it may even keep it
+        {
+            ExceptionContext ctx;
+            ctx.message = std::string(kind()) + " exception was never retrieved";
+            ctx.exception = m_exception;
+            if (is_task())
+                ctx.task = TaskRef(static_cast<TaskCore*>(this));
+            else
+                ctx.future = FutureRef(this);
+            loop->call_exception_handler(ctx);
+        }
+        if (--m_refs != 0)
+            return;
+    }
+    delete this;
+}
+
+namespace {
+void describe_exception(std::ostream& os, const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        os << " exception=" << type_name(typeid(x)) << "('" << x.what() << "')";
+    } catch (const CancelledError& x) {
+        os << " exception=CancelledError('" << x.message() << "')";
+    } catch (...) {
+        os << " exception=<unknown>";
+    }
+}
+} // namespace
+
+void FutureCore::describe_outcome(std::ostream& os) const {
+    if (m_state == State::finished && m_exception)
+        describe_exception(os, m_exception);
+}
+
+void FutureCore::describe(std::ostream& os) const {
+    os << kind() << ' ';
+    switch (m_state) {
+    case State::pending:
+        os << "pending";
+        break;
+    case State::cancelled:
+        os << "cancelled";
+        break;
+    case State::finished:
+        os << "finished";
+        break;
+    }
+    describe_outcome(os);
+}
+
+} // namespace asyncio::detail
+
+namespace asyncio {
+std::ostream& operator<<(std::ostream& os, const FutureRef& f) {
+    os << "<";
+    f.core().describe(os);
+    return os << ">";
+}
+} // namespace asyncio

@@ -1,0 +1,62 @@
+// HandleImpl: running, cancelling and describing scheduled callbacks.
+#include <ostream>
+#include <sstream>
+
+#include "asyncio/detail/handle_impl.hpp"
+#include "asyncio/events.hpp"
+#include "util.hpp"
+
+namespace asyncio::detail {
+
+void Runnable::describe_runnable(std::ostream& os) const { os << "<callback>"; }
+
+void HandleImpl::cancel() noexcept {
+    if (m_cancelled.exchange(true, std::memory_order_acq_rel))
+        return;
+    // Only the loop's thread touches the timer heap and the callback; elsewhere the flag is
+    // enough: the loop skips the handle and drops it.
+    if (!m_loop->on_loop_thread())
+        return;
+    if (m_timer && scheduled()) {
+        m_loop->remove_timer(this);
+        release(); // the heap's reference; the caller still holds one through its Handle
+    }
+    if (!m_running)
+        clear_callback();
+}
+
+void HandleImpl::run() {
+    if (!cancelled()) {
+        m_running = true;
+        try {
+            invoke();
+        } catch (...) {
+            ExceptionContext ctx;
+            std::ostringstream what;
+            describe(what);
+            ctx.message = "Exception in callback " + what.str();
+            ctx.exception = std::current_exception();
+            ctx.handle = Handle(this);
+            m_loop->call_exception_handler(ctx);
+        }
+        m_running = false;
+    }
+    clear_callback();
+    release();
+}
+
+void HandleImpl::on_timer() { m_loop->push_ready(this); }
+
+void HandleImpl::describe(std::ostream& os) const {
+    os << "<" << (m_timer ? "TimerHandle" : "Handle");
+    if (m_timer)
+        os << " when=" << when;
+    os << " " << type_name(callback_type()) << "()";
+    if (m_created.line)
+        os << " created at " << m_created.file << ":" << m_created.line;
+    if (cancelled())
+        os << " cancelled";
+    os << ">";
+}
+
+} // namespace asyncio::detail

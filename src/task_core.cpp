@@ -1,0 +1,287 @@
+// TaskCore: task steps, the cancellation protocol, and the async stack.
+#include "asyncio/detail/task_core.hpp"
+
+#include <atomic>
+#include <cxxabi.h>
+#include <ostream>
+#include <typeinfo>
+
+#include "asyncio/events.hpp"
+#include "asyncio/exceptions.hpp"
+#include "asyncio/tasks.hpp"
+#include "util.hpp"
+
+namespace asyncio::detail {
+
+namespace {
+// Python's global _task_name_counter: task numbers grow in creation order across loops.
+std::atomic<std::uint64_t> g_task_counter{0};
+} // namespace
+
+struct TaskCore::Traceback {
+    std::exception_ptr exception;
+    std::vector<Frame> frames; // innermost first, as the exception went up
+};
+
+bool current_exception_is_cancel() noexcept {
+    const std::type_info* t = abi::__cxa_current_exception_type();
+    return t && *t == typeid(CancelledError);
+}
+
+void PromiseBase::unhandled_exception() noexcept {
+    m_exception = std::current_exception();
+    m_exception_is_cancel = current_exception_is_cancel();
+    if (!m_exception_is_cancel && m_task)
+        m_task->record_traceback(*this);
+}
+
+void throw_reused_coroutine() { throw RuntimeError("cannot reuse already awaited coroutine"); }
+
+void report_never_awaited(const PromiseBase& p) noexcept {
+    EventLoop* loop = running_loop_or_null();
+    if (!loop || !loop->get_debug())
+        return;
+    ExceptionContext ctx;
+    ctx.message = std::string("coroutine '") + p.function() + "' was never awaited\n" +
+                  "Coroutine defined at " + p.file() + ":" + std::to_string(p.line());
+    loop->call_exception_handler(ctx);
+}
+
+TaskCore* running_task() noexcept {
+    EventLoop* loop = running_loop_or_null();
+    return loop ? loop->running_task() : nullptr;
+}
+
+void Waiter::describe_wait(std::ostream& os) const { os << "<awaitable>"; }
+
+TaskCore::TaskCore(EventLoop& loop, std::coroutine_handle<> root, PromiseBase* root_promise)
+    : FutureCore(loop), m_root(root), m_resume(root), m_leaf(root_promise) {}
+
+TaskCore::~TaskCore() {
+    if (m_root)
+        m_root.destroy();
+}
+
+void TaskCore::start(std::string name) {
+    m_number = g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
+    m_name = std::move(name);
+    loop().register_task(this);
+}
+
+const std::string& TaskCore::name() const {
+    if (m_name.empty())
+        m_name = "Task-" + std::to_string(m_number);
+    return m_name;
+}
+
+bool TaskCore::cancel(const std::string& msg) {
+    m_log_traceback = false;
+    if (done())
+        return false;
+    ++m_num_cancels_requested;
+    if (m_waiter && m_waiter->abort(msg))
+        return true; // the waiter wakes the task with CancelledError(msg)
+    m_must_cancel = true;
+    m_cancel_msg = msg;
+    return true;
+}
+
+int TaskCore::uncancel() noexcept {
+    if (m_num_cancels_requested > 0) {
+        if (--m_num_cancels_requested == 0)
+            m_must_cancel = false;
+    }
+    return m_num_cancels_requested;
+}
+
+void TaskCore::suspend(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter) {
+    m_resume = h;
+    if (leaf)
+        m_leaf = leaf;
+    m_waiter = waiter;
+    if (m_throw_cancel) { // a cancellation a foreign awaitable did not deliver
+        m_throw_cancel = false;
+        m_must_cancel = true;
+    }
+    if (m_must_cancel && waiter->abort(m_cancel_msg))
+        m_must_cancel = false;
+}
+
+void TaskCore::wake() {
+    if (m_scheduled)
+        return;
+    m_scheduled = true;
+    loop().push_ready(this);
+}
+
+void TaskCore::throw_cancel() {
+    m_throw_cancel = false;
+    throw CancelledError(m_cancel_msg);
+}
+
+void TaskCore::run() {
+    m_scheduled = false;
+    if (done())
+        return;
+    if (m_must_cancel) {
+        m_must_cancel = false;
+        m_throw_cancel = true;
+    }
+    m_waiter = nullptr;
+    EventLoop& loop = *m_link->loop;
+    TaskCore* outer = loop.m_current_task;
+    loop.m_current_task = this;
+    m_resume.resume();
+    loop.m_current_task = outer;
+    if (done())
+        loop.unregister_task(this); // may free this task: touch nothing after
+}
+
+void TaskCore::finish_from(PromiseBase& p, bool has_value) noexcept {
+    if (p.m_exception) {
+        if (p.m_exception_is_cancel) {
+            m_state = State::cancelled;
+            m_exception = p.m_exception;
+        } else {
+            m_state = State::finished;
+            m_exception = p.m_exception;
+            m_log_traceback = true;
+        }
+    } else if (!has_value) { // cancel() arrived while the last step ran
+        m_must_cancel = false;
+        m_state = State::cancelled;
+    } else {
+        m_state = State::finished;
+    }
+    m_throw_cancel = false;
+    m_waiter = nullptr;
+    m_leaf = nullptr;
+    std::exchange(m_root, {}).destroy();
+    schedule_callbacks();
+}
+
+void TaskCore::record_traceback(const PromiseBase& p) {
+    std::exception_ptr e = std::current_exception();
+    if (!m_traceback)
+        m_traceback = std::make_unique<Traceback>();
+    if (m_traceback->exception != e) {
+        m_traceback->exception = e;
+        m_traceback->frames.clear();
+    }
+    m_traceback->frames.push_back(Frame{p.function(), p.file(), p.line()});
+}
+
+std::vector<Frame> TaskCore::get_stack(std::optional<std::size_t> limit) const {
+    std::vector<Frame> frames;
+    if (!done()) {
+        for (const PromiseBase* p = m_leaf; p; p = p->parent())
+            frames.push_back(Frame{p->function(), p->file(), p->line()});
+        // Newest frames first here; a stack keeps the newest `limit`, shown oldest first.
+        if (limit && frames.size() > *limit)
+            frames.resize(*limit);
+        return {frames.rbegin(), frames.rend()};
+    }
+    if (m_state == State::finished && m_exception && m_traceback &&
+        m_traceback->exception == m_exception) {
+        frames.assign(m_traceback->frames.rbegin(), m_traceback->frames.rend());
+        // A traceback keeps the oldest `limit` frames.
+        if (limit && frames.size() > *limit)
+            frames.resize(*limit);
+    }
+    return frames;
+}
+
+void TaskCore::print_stack(std::optional<std::size_t> limit, std::ostream& os) const {
+    std::vector<Frame> frames = get_stack(limit);
+    os << (done() ? "Traceback for <" : "Stack for <");
+    describe(os);
+    os << ">";
+    if (frames.empty()) {
+        os << ": no stack for this task\n";
+        return;
+    }
+    os << " (most recent call last):\n";
+    for (const Frame& f : frames)
+        os << "  File \"" << f.filename << "\", line " << f.lineno << ", in " << f.name << "\n";
+    if (done() && m_exception) {
+        try {
+            std::rethrow_exception(m_exception);
+        } catch (const std::exception& x) {
+            os << type_name(typeid(x)) << ": " << x.what() << "\n";
+        } catch (...) {
+            os << "unknown exception\n";
+        }
+    }
+}
+
+void TaskCore::describe(std::ostream& os) const {
+    os << "Task ";
+    if (m_state == State::pending)
+        os << (m_num_cancels_requested > 0 ? "cancelling" : "pending");
+    else
+        os << (m_state == State::cancelled ? "cancelled" : "finished");
+    os << " name='" << name() << "'";
+    if (m_leaf) {
+        const PromiseBase* root = m_leaf;
+        while (root->parent())
+            root = root->parent();
+        os << " coro=<" << root->function() << "() ";
+        if (loop().running_task() == this)
+            os << "running";
+        else
+            os << "running at " << m_leaf->file() << ":" << m_leaf->line();
+        os << ">";
+    }
+    if (m_waiter && !done()) {
+        os << " wait_for=";
+        m_waiter->describe_wait(os);
+    }
+    describe_outcome(os);
+}
+
+void FutureWait::suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf) {
+    if (!task)
+        throw RuntimeError("a Future can only be awaited inside a Task");
+    if (task == m_fut.get())
+        throw RuntimeError("Task cannot await on itself");
+    if (task->link() != m_fut->link())
+        throw RuntimeError("Task got a Future attached to a different loop");
+    m_task = task;
+    m_fut->add_node(this);
+    task->suspend(h, leaf, this);
+}
+
+void FutureWait::on_done(FutureCore&) noexcept { m_task->wake(); }
+
+void FutureWait::describe_wait(std::ostream& os) const {
+    os << "<";
+    m_fut->describe(os);
+    os << ">";
+}
+
+} // namespace asyncio::detail
+
+namespace asyncio {
+
+std::ostream& operator<<(std::ostream& os, const TaskRef& t) {
+    os << "<";
+    t.core().describe(os);
+    return os << ">";
+}
+
+TaskRef current_task() {
+    detail::TaskCore* t = get_running_loop().running_task();
+    return t ? TaskRef(t) : TaskRef();
+}
+
+std::vector<TaskRef> all_tasks() { return get_running_loop().all_tasks(); }
+
+} // namespace asyncio
+
+namespace asyncio::detail {
+void TaskCore::describe_runnable(std::ostream& os) const {
+    os << "<";
+    describe(os);
+    os << ">";
+}
+} // namespace asyncio::detail
