@@ -229,7 +229,7 @@ void TaskCore::describe(std::ostream& os) const {
         if (loop().running_task() == this)
             os << "running";
         else
-            os << "running at " << m_leaf->file() << ":" << m_leaf->line();
+            os << "running at " << root->file() << ":" << root->line();
         os << ">";
     }
     if (m_waiter && !done()) {

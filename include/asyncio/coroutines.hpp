@@ -109,7 +109,7 @@ public:
 // Cancellation: a Coro is not a cancellation point itself; a cancellation of the task reaches
 // the innermost co_await of the chain, and propagates up through the frames like any exception.
 template <class T = void>
-class Coro {
+class [[nodiscard("a coroutine object runs nothing until it is awaited or wrapped in a task")]] Coro {
     static_assert(!std::is_reference_v<T>, "Coro<T>: T must not be a reference; return a value");
 
 public:

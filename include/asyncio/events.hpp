@@ -99,7 +99,7 @@ using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)
 
 struct LoopOptions {
     // Unset: on when the environment variable ASYNCIO_DEBUG is non-empty.
-    std::optional<bool> debug;
+    std::optional<bool> debug = std::nullopt;
     // loop.time() starts at 0 and jumps to the next timer whenever nothing is ready and
     // nothing is in flight outside the loop; it runs at the real rate while something is.
     bool virtual_time = false;

@@ -12,7 +12,7 @@ namespace asyncio {
 
 struct RunOptions {
     // Unset: on when the environment variable ASYNCIO_DEBUG is non-empty.
-    std::optional<bool> debug;
+    std::optional<bool> debug = std::nullopt;
     // Run on virtual time (see LoopOptions).
     bool virtual_time = false;
 };
