@@ -162,7 +162,7 @@ void describe_value(std::ostream& os, const V& value) {
 //
 // Cancellation: cancelling the task that awaits a Future cancels the Future (asyncio's rule);
 // cancel(msg) on the Future itself makes every awaiting task raise CancelledError(msg).
-template <class T>
+template <class T = void>
 class Future {
 public:
     using value_type = T;
@@ -268,3 +268,10 @@ private:
 };
 
 } // namespace asyncio
+
+template <>
+struct std::hash<asyncio::FutureRef> {
+    std::size_t operator()(const asyncio::FutureRef& f) const noexcept {
+        return std::hash<const void*>()(f.raw());
+    }
+};

@@ -171,7 +171,7 @@ typename Coro<T>::handle_type take_fresh(Coro<T>& coro) {
 // co_await on the next iteration; if it waits on a future or task of this library, that one is
 // cancelled too. The coroutine may catch it, clean up (co_await included) and rethrow, or
 // swallow it and go on. A task that awaits this one and is cancelled cancels this one.
-template <class T>
+template <class T = void>
 class Task : public TaskRef {
 public:
     using value_type = T;
@@ -250,3 +250,10 @@ TaskRef current_task();
 std::vector<TaskRef> all_tasks();
 
 } // namespace asyncio
+
+template <>
+struct std::hash<asyncio::TaskRef> {
+    std::size_t operator()(const asyncio::TaskRef& t) const noexcept {
+        return std::hash<const void*>()(t.raw());
+    }
+};

@@ -1,0 +1,118 @@
+// The public surface: every name of the core API, reached through <asyncio.hpp> alone and used
+// the way a user writes it.
+#include <asyncio.hpp>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <sstream>
+#include <unordered_set>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+asyncio::Coro<int> nested() { co_return 42; }
+
+asyncio::Coro<int> surface(std::ostringstream* out) {
+    asyncio::EventLoop& loop = asyncio::get_running_loop();
+    EXPECT_TRUE(loop.is_running());
+    EXPECT_FALSE(loop.is_closed());
+    EXPECT_EQ(loop.time(), 0.0);
+
+    // Sleeping: numbers of seconds or chrono durations; sleep(delay, result).
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(0.25);
+    co_await asyncio::sleep(250ms);
+    EXPECT_EQ(co_await asyncio::sleep(1, std::string("yeah")), "yeah");
+    EXPECT_DOUBLE_EQ(loop.time(), 1.5);
+
+    // Tasks.
+    asyncio::Task<int> task = asyncio::create_task(nested(), "nested");
+    asyncio::Task<int> other = loop.create_task(nested());
+    asyncio::TaskRef ref = task;
+    std::unordered_set<asyncio::TaskRef> set{ref, other};
+    EXPECT_EQ(set.size(), 2u);
+    EXPECT_EQ(task.get_name(), "nested");
+    task.set_name("renamed");
+    EXPECT_EQ(ref.get_name(), "renamed");
+    EXPECT_EQ(&task.get_loop(), &loop);
+    EXPECT_FALSE(task.done());
+    EXPECT_TRUE(task.get_coro());
+    asyncio::CallbackId id = task.add_done_callback([](const asyncio::Task<int>&) {});
+    EXPECT_EQ(task.remove_done_callback(id), 1u);
+    EXPECT_EQ(co_await task, 42);
+    EXPECT_EQ(task.result(), 42);
+    EXPECT_EQ(task.exception(), nullptr);
+    EXPECT_FALSE(task.cancelled());
+    EXPECT_FALSE(task.cancel());
+    EXPECT_EQ(task.cancelling(), 0);
+    EXPECT_EQ(task.uncancel(), 0);
+    EXPECT_TRUE(task.get_stack().empty());
+    task.print_stack(std::nullopt, *out);
+    *out << task << ref;
+    EXPECT_TRUE(asyncio::current_task());
+    EXPECT_TRUE(other.done()); // it ran while this task awaited `task`
+    EXPECT_EQ(asyncio::all_tasks().size(), 1u);
+
+    // Futures.
+    asyncio::Future<int> fut = loop.create_future<int>();
+    asyncio::FutureRef fref = fut;
+    loop.call_soon([fut]() mutable { fut.set_result(7); });
+    EXPECT_EQ(co_await fut, 7);
+    EXPECT_TRUE(fref.done());
+    asyncio::Future<> failed = loop.create_future();
+    failed.set_exception(std::make_exception_ptr(asyncio::TimeoutError("late")));
+    EXPECT_NE(failed.exception(), nullptr);
+    asyncio::Future<int> as_future = task; // a Task is usable as a Future
+    EXPECT_EQ(as_future.result(), 42);
+    *out << fut << fref;
+
+    // Callbacks and handles.
+    asyncio::Handle h = loop.call_soon([] {});
+    asyncio::TimerHandle th = loop.call_later(10, [] {});
+    asyncio::TimerHandle at = loop.call_at(loop.time() + 1, [](int) {}, 5);
+    asyncio::Handle ts = loop.call_soon_threadsafe([] {});
+    EXPECT_DOUBLE_EQ(th.when(), loop.time() + 10);
+    th.cancel();
+    EXPECT_TRUE(th.cancelled());
+    EXPECT_FALSE(h.cancelled() || at.cancelled() || ts.cancelled());
+    *out << h;
+
+    // Debug and the exception handler.
+    loop.set_debug(false);
+    EXPECT_FALSE(loop.get_debug());
+    EXPECT_DOUBLE_EQ(loop.slow_callback_duration, 0.1);
+    EXPECT_FALSE(loop.get_exception_handler());
+    loop.set_exception_handler([out](asyncio::EventLoop&, const asyncio::ExceptionContext& c) {
+        *out << c.message << (c.exception ? "+exception" : "") << (c.task ? "+task" : "")
+             << (c.future ? "+future" : "") << (c.handle ? "+handle" : "");
+    });
+    loop.call_exception_handler({"custom", nullptr, ref, fref, h});
+    loop.set_exception_handler(nullptr);
+    co_return 1;
+}
+
+TEST(PublicApi, EveryCoreNameThroughTheUmbrellaHeader) {
+    std::ostringstream out;
+    EXPECT_EQ(asyncio::run(surface(&out), asyncio::RunOptions{.debug = false, .virtual_time = true}),
+              1);
+    EXPECT_NE(out.str().find("custom+task+future+handle"), std::string::npos);
+
+    auto loop = asyncio::new_event_loop(asyncio::LoopOptions{.virtual_time = true});
+    EXPECT_EQ(loop->run_until_complete(nested()), 42);
+    loop->close();
+    EXPECT_TRUE(loop->is_closed());
+    EXPECT_THROW(asyncio::get_running_loop(), asyncio::RuntimeError);
+    EXPECT_THROW(asyncio::current_task(), asyncio::RuntimeError);
+
+    asyncio::TaskRef empty;
+    EXPECT_FALSE(empty);
+    EXPECT_THROW(empty.done(), asyncio::InvalidStateError);
+    asyncio::Frame frame{"f", "file.cpp", 3};
+    EXPECT_EQ(frame.lineno, 3);
+    asyncio::CancelledError c("why");
+    EXPECT_EQ(c.message(), "why");
+    EXPECT_THROW(throw asyncio::LookupError("x"), std::exception);
+}
+
+} // namespace
