@@ -93,12 +93,16 @@ void EventLoop::check_callable_state(const char* what) const {
         check_thread(what);
 }
 
-void EventLoop::run_forever() {
-    check_closed();
+void EventLoop::check_running() const {
     if (is_running())
         throw RuntimeError("This event loop is already running");
     if (t_running_loop)
         throw RuntimeError("Cannot run the event loop while another loop is running");
+}
+
+void EventLoop::run_forever() {
+    check_closed();
+    check_running();
     m_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);
     m_running.store(true, std::memory_order_relaxed);
     t_running_loop = this;
@@ -134,7 +138,7 @@ void EventLoop::run_once() {
     // Only what is ready now runs in this iteration; what it schedules runs in the next.
     for (std::size_t n = m_ready.size(); n > 0; --n) {
         detail::Runnable* r = m_ready.pop();
-        if (!m_debug) {
+        if (!m_debug || r->is_cancelled()) { // a cancelled handle is dropped, not executed
             r->run();
             continue;
         }
@@ -182,7 +186,7 @@ void EventLoop::drain_inbox() {
 Handle EventLoop::schedule(detail::HandleImpl* h) {
     Handle handle(h);
     h->add_ref();
-    m_ready.push(h);
+    push_ready(h);
     return handle;
 }
 
@@ -198,7 +202,7 @@ Handle EventLoop::schedule_threadsafe(detail::HandleImpl* h) {
     Handle handle(h);
     h->add_ref();
     if (t_running_loop == this) { // same thread: keep FIFO order with call_soon
-        m_ready.push(h);
+        push_ready(h);
         return handle;
     }
     {
@@ -236,6 +240,7 @@ std::vector<TaskRef> EventLoop::all_tasks() const {
 
 void EventLoop::run_until_done(detail::FutureCore& f) {
     check_closed();
+    check_running();
     if (f.link() != m_link)
         throw ValueError("The future belongs to a different loop than the one specified as "
                          "the loop argument");

@@ -206,12 +206,35 @@ void describe_exception(std::ostream& os, const std::exception_ptr& e) {
 }
 } // namespace
 
+void CallbackNode::describe_callback(std::ostream& os) const { os << "<callback>()"; }
+
+void describe_callable(std::ostream& os, const std::type_info& type) {
+    os << type_name(type) << "()";
+}
+
+void FutureCore::describe_callbacks(std::ostream& os) const {
+    if (!m_cb_head)
+        return;
+    std::size_t size = 0;
+    for (const CallbackNode* n = m_cb_head; n; n = n->next)
+        ++size;
+    os << " cb=[";
+    m_cb_head->describe_callback(os);
+    if (size > 2)
+        os << ", <" << size - 2 << " more>";
+    if (size > 1) {
+        os << ", ";
+        m_cb_tail->describe_callback(os);
+    }
+    os << "]";
+}
+
 void FutureCore::describe_outcome(std::ostream& os) const {
     if (m_state == State::finished && m_exception)
         describe_exception(os, m_exception);
 }
 
-void FutureCore::describe(std::ostream& os) const {
+void FutureCore::describe(std::ostream& os, bool callbacks) const {
     os << kind() << ' ';
     switch (m_state) {
     case State::pending:
@@ -225,6 +248,8 @@ void FutureCore::describe(std::ostream& os) const {
         break;
     }
     describe_outcome(os);
+    if (callbacks)
+        describe_callbacks(os);
 }
 
 } // namespace asyncio::detail

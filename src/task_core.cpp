@@ -1,6 +1,7 @@
 // TaskCore: task steps, the cancellation protocol, and the async stack.
 #include "asyncio/detail/task_core.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cxxabi.h>
 #include <ostream>
@@ -55,7 +56,9 @@ TaskCore* running_task() noexcept {
 void Waiter::describe_wait(std::ostream& os) const { os << "<awaitable>"; }
 
 TaskCore::TaskCore(EventLoop& loop, std::coroutine_handle<> root, PromiseBase* root_promise)
-    : FutureCore(loop), m_root(root), m_resume(root), m_leaf(root_promise) {}
+    : FutureCore(loop), m_root(root), m_resume(root), m_leaf(root_promise),
+      m_coro_function(root_promise->function()), m_coro_file(root_promise->file()),
+      m_coro_line(root_promise->line()) {}
 
 TaskCore::~TaskCore() {
     if (m_root)
@@ -176,10 +179,13 @@ std::vector<Frame> TaskCore::get_stack(std::optional<std::size_t> limit) const {
     if (!done()) {
         for (const PromiseBase* p = m_leaf; p; p = p->parent())
             frames.push_back(Frame{p->function(), p->file(), p->line()});
-        // Newest frames first here; a stack keeps the newest `limit`, shown oldest first.
+        std::reverse(frames.begin(), frames.end()); // the task's own coroutine first
+        // asyncio walks a stack from the task's coroutine frame, which is therefore always
+        // kept: `limit` keeps the task's coroutine and the frames nearest to it, so
+        // get_stack(1) is the task's coroutine even while a nested coroutine runs.
         if (limit && frames.size() > *limit)
             frames.resize(*limit);
-        return {frames.rbegin(), frames.rend()};
+        return frames;
     }
     if (m_state == State::finished && m_exception && m_traceback &&
         m_traceback->exception == m_exception) {
@@ -214,7 +220,7 @@ void TaskCore::print_stack(std::optional<std::size_t> limit, std::ostream& os) c
     }
 }
 
-void TaskCore::describe(std::ostream& os) const {
+void TaskCore::describe(std::ostream& os, bool callbacks) const {
     os << "Task ";
     if (m_state == State::pending)
         os << (m_num_cancels_requested > 0 ? "cancelling" : "pending");
@@ -231,12 +237,17 @@ void TaskCore::describe(std::ostream& os) const {
         else
             os << "running at " << root->file() << ":" << root->line();
         os << ">";
+    } else if (done()) {
+        os << " coro=<" << m_coro_function << "() done, defined at " << m_coro_file << ":"
+           << m_coro_line << ">";
     }
+    describe_outcome(os);
+    if (callbacks)
+        describe_callbacks(os);
     if (m_waiter && !done()) {
         os << " wait_for=";
         m_waiter->describe_wait(os);
     }
-    describe_outcome(os);
 }
 
 void FutureWait::suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf) {
@@ -253,9 +264,11 @@ void FutureWait::suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase*
 
 void FutureWait::on_done(FutureCore&) noexcept { m_task->wake(); }
 
+void FutureWait::describe_callback(std::ostream& os) const { os << "Task.task_wakeup()"; }
+
 void FutureWait::describe_wait(std::ostream& os) const {
     os << "<";
-    m_fut->describe(os);
+    m_fut->describe(os, false);
     os << ">";
 }
 

@@ -160,7 +160,13 @@ public:
     void default_exception_handler(const ExceptionContext& context) noexcept;
 
     // Internal: used by the library's own awaitables and tasks.
-    void push_ready(detail::Runnable* r) { m_ready.push(r); }
+    // What other threads submitted first goes first: call_soon_threadsafe and call_soon share
+    // one FIFO order, as in asyncio.
+    void push_ready(detail::Runnable* r) {
+        if (m_inbox_nonempty.load(std::memory_order_acquire))
+            drain_inbox();
+        m_ready.push(r);
+    }
     void add_timer(detail::TimerNode* n) { m_timers.push(n, ++m_timer_seq); }
     void remove_timer(detail::TimerNode* n) noexcept { m_timers.erase(n); }
     detail::TaskCore* running_task() const noexcept { return m_current_task; }
@@ -195,6 +201,7 @@ private:
     TimerHandle schedule_at(detail::HandleImpl* h, double when);
     Handle schedule_threadsafe(detail::HandleImpl* h);
     void check_callable_state(const char* what) const;
+    void check_running() const;
 
     detail::ReadyQueue m_ready;
     detail::TimerHeap m_timers;
@@ -282,6 +289,7 @@ Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
 template <class T>
 T EventLoop::run_until_complete(Coro<T> coro) {
     check_closed();
+    check_running(); // before the task exists: a refused coroutine must not run later
     Task<T> task = create_task(std::move(coro));
     run_until_done(task.core());
     task.core().check_result();

@@ -41,6 +41,7 @@ public:
         f.schedule(this);
     }
     void dispose() noexcept override { delete this; }
+    void describe_callback(std::ostream& os) const override { describe_callable(os, typeid(F)); }
     void run() override {
         std::unique_ptr<DoneCallback> self(this);
         try {

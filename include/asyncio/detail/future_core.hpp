@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 
 #include "runnable.hpp"
 
@@ -51,10 +52,15 @@ public:
     virtual void on_done(FutureCore& f) noexcept = 0;
     // Called when the registration is removed, or dropped with a future that never completed.
     virtual void dispose() noexcept {}
+    // What the future's description shows for this registration (asyncio's "cb=[...]").
+    virtual void describe_callback(std::ostream& os) const;
 
 protected:
     ~CallbackNode() = default;
 };
+
+// Writes "<callable type>()": how a done callback of that type is described.
+void describe_callable(std::ostream& os, const std::type_info& type);
 
 // Invariants (as asyncio.Future):
 // - state goes pending -> finished or pending -> cancelled, once;
@@ -107,8 +113,13 @@ public:
     LoopLink* link() const noexcept { return m_link; }
 
     // asyncio's repr, without the angle brackets' type name; value printing is the caller's.
-    virtual void describe(std::ostream& os) const;
+    // `callbacks`: list the registered done callbacks (left out where a waiting task shows
+    // what it waits for: its own wake-up would be the only entry).
+    virtual void describe(std::ostream& os, bool callbacks = true) const;
     void describe_outcome(std::ostream& os) const;
+    // " cb=[...]" while callbacks are registered (asyncio's format: the first, "<N more>", the
+    // last); nothing otherwise.
+    void describe_callbacks(std::ostream& os) const;
     [[noreturn]] void throw_cancelled() const;
     std::exception_ptr cancelled_error() const;
 

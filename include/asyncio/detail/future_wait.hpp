@@ -54,6 +54,7 @@ public:
     void on_done(FutureCore&) noexcept override;
     bool abort(const std::string& msg) override { return m_fut->cancel(msg); }
     void describe_wait(std::ostream& os) const override;
+    void describe_callback(std::ostream& os) const override;
 
 private:
     void suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf);

@@ -47,6 +47,7 @@ public:
     void run() override;
     void discard() noexcept override { release(); }
     void describe_runnable(std::ostream& os) const override { describe(os); }
+    bool is_cancelled() const noexcept override { return cancelled(); }
     void on_timer() override;
     void discard_timer() noexcept override { release(); }
 

@@ -16,6 +16,8 @@ public:
     virtual void discard() noexcept {}
     // What debug mode names in its slow-callback reports.
     virtual void describe_runnable(std::ostream& os) const;
+    // True for a cancelled callback handle: run() only drops it, so debug mode does not time it.
+    virtual bool is_cancelled() const noexcept { return false; }
 
 protected:
     ~Runnable() = default;

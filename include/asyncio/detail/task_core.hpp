@@ -70,7 +70,7 @@ public:
     // The stack: the frames of the suspended chain, or the traceback of the failure.
     std::vector<Frame> get_stack(std::optional<std::size_t> limit) const;
     void print_stack(std::optional<std::size_t> limit, std::ostream& os) const;
-    void describe(std::ostream& os) const override;
+    void describe(std::ostream& os, bool callbacks = true) const override;
 
     // Called by the root frame's final suspend; destroys the frame.
     virtual void root_done() noexcept = 0;
@@ -89,6 +89,11 @@ protected:
     std::coroutine_handle<> m_root;
     std::coroutine_handle<> m_resume;
     PromiseBase* m_leaf;
+    // The task's coroutine function and where it is defined, for descriptions once its frame
+    // is gone (static strings).
+    const char* m_coro_function;
+    const char* m_coro_file;
+    int m_coro_line;
     Waiter* m_waiter = nullptr;
     int m_num_cancels_requested = 0;
     bool m_must_cancel = false;
