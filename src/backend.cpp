@@ -41,7 +41,8 @@ void Backend::wait(double timeout) {
         // Round up: waking before the deadline would only spin through another wait.
         auto ms = static_cast<std::uint64_t>(std::ceil(timeout * 1000.0));
         uv_update_time(&m_uv->loop);
-        uv_timer_start(&m_uv->timer, [](uv_timer_t*) {}, ms, 0);
+        uv_timer_start(
+            &m_uv->timer, [](uv_timer_t*) {}, ms, 0);
     }
     uv_run(&m_uv->loop, UV_RUN_ONCE);
     uv_timer_stop(&m_uv->timer);

@@ -44,9 +44,9 @@ std::unique_ptr<EventLoop> new_event_loop(LoopOptions options) {
 }
 
 EventLoop::EventLoop(LoopOptions options)
-    : m_debug(options.debug ? *options.debug : debug_from_env()),
-      m_virtual(options.virtual_time), m_thread(std::this_thread::get_id()),
-      m_link(new detail::LoopLink{this, 1}), m_backend(std::make_unique<detail::Backend>()) {}
+    : m_debug(options.debug ? *options.debug : debug_from_env()), m_virtual(options.virtual_time),
+      m_thread(std::this_thread::get_id()), m_link(new detail::LoopLink{this, 1}),
+      m_backend(std::make_unique<detail::Backend>()) {}
 
 EventLoop::~EventLoop() {
     close();

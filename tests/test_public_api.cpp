@@ -70,7 +70,8 @@ asyncio::Coro<int> surface(std::ostringstream* out) {
     // Callbacks and handles.
     asyncio::Handle h = loop.call_soon([] {});
     asyncio::TimerHandle th = loop.call_later(10, [] {});
-    asyncio::TimerHandle at = loop.call_at(loop.time() + 1, [](int) {}, 5);
+    asyncio::TimerHandle at = loop.call_at(
+        loop.time() + 1, [](int) {}, 5);
     asyncio::Handle ts = loop.call_soon_threadsafe([] {});
     EXPECT_DOUBLE_EQ(th.when(), loop.time() + 10);
     th.cancel();
@@ -94,8 +95,8 @@ asyncio::Coro<int> surface(std::ostringstream* out) {
 
 TEST(PublicApi, EveryCoreNameThroughTheUmbrellaHeader) {
     std::ostringstream out;
-    EXPECT_EQ(asyncio::run(surface(&out), asyncio::RunOptions{.debug = false, .virtual_time = true}),
-              1);
+    EXPECT_EQ(
+        asyncio::run(surface(&out), asyncio::RunOptions{.debug = false, .virtual_time = true}), 1);
     EXPECT_NE(out.str().find("custom+task+future+handle"), std::string::npos);
 
     auto loop = asyncio::new_event_loop(asyncio::LoopOptions{.virtual_time = true});

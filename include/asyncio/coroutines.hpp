@@ -61,10 +61,8 @@ class PromiseValue : public PromiseBase {
 public:
     explicit PromiseValue(SourceLoc where) noexcept : PromiseBase(where) {}
     template <class U = T>
-        requires std::convertible_to<U&&, T>
-    void return_value(U&& v) {
-        m_value.emplace(std::forward<U>(v));
-    }
+    requires std::convertible_to<U&&, T>
+    void return_value(U&& v) { m_value.emplace(std::forward<U>(v)); }
     std::optional<T> m_value;
 };
 
@@ -109,7 +107,8 @@ public:
 // Cancellation: a Coro is not a cancellation point itself; a cancellation of the task reaches
 // the innermost co_await of the chain, and propagates up through the frames like any exception.
 template <class T = void>
-class [[nodiscard("a coroutine object runs nothing until it is awaited or wrapped in a task")]] Coro {
+class [[nodiscard(
+    "a coroutine object runs nothing until it is awaited or wrapped in a task")]] Coro {
     static_assert(!std::is_reference_v<T>, "Coro<T>: T must not be a reference; return a value");
 
 public:
@@ -118,7 +117,7 @@ public:
     using handle_type = std::coroutine_handle<promise_type>;
 
     Coro() noexcept = default;
-    Coro(Coro&& o) noexcept : m_h(std::exchange(o.m_h, {})) {}
+    Coro(Coro && o) noexcept : m_h(std::exchange(o.m_h, {})) {}
     Coro& operator=(Coro&& o) noexcept {
         if (this != &o) {
             destroy();
@@ -158,8 +157,8 @@ public:
         detail::ValueOf<T> await_resume() { return h.promise().take(); }
     };
 
-    Awaiter operator co_await() & noexcept { return Awaiter{m_h}; }
-    Awaiter operator co_await() && noexcept { return Awaiter{m_h}; }
+    Awaiter operator co_await()& noexcept { return Awaiter{m_h}; }
+    Awaiter operator co_await()&& noexcept { return Awaiter{m_h}; }
 
     // Gives up ownership of the frame (used by create_task).
     handle_type release() noexcept { return std::exchange(m_h, {}); }
@@ -210,9 +209,13 @@ inline constexpr bool iscoroutinefunction_v = iscoroutinefunction<F, Args...>::v
 
 namespace detail {
 template <class A>
-concept HasMemberCoAwait = requires(A&& a) { static_cast<A&&>(a).operator co_await(); };
+concept HasMemberCoAwait = requires(A&& a) {
+    static_cast<A&&>(a).operator co_await();
+};
 template <class A>
-concept HasFreeCoAwait = requires(A&& a) { operator co_await(static_cast<A&&>(a)); };
+concept HasFreeCoAwait = requires(A&& a) {
+    operator co_await(static_cast<A&&>(a));
+};
 template <class A>
 concept IsAwaiter = requires(A& a) {
     { a.await_ready() } -> std::convertible_to<bool>;
@@ -224,6 +227,6 @@ concept IsAwaiter = requires(A& a) {
 // library's awaiter.
 template <class A>
 concept Awaitable = detail::HasMemberCoAwait<A> || detail::HasFreeCoAwait<A> ||
-                    detail::IsAwaiter<std::remove_reference_t<A>>;
+    detail::IsAwaiter<std::remove_reference_t<A>>;
 
 } // namespace asyncio

@@ -81,7 +81,9 @@ public:
     using Handle::Handle;
     // The loop time (loop.time()) the callback is due at.
     double when() const;
-    friend bool operator<(const TimerHandle& a, const TimerHandle& b) { return a.when() < b.when(); }
+    friend bool operator<(const TimerHandle& a, const TimerHandle& b) {
+        return a.when() < b.when();
+    }
 };
 
 // What the loop's exception handler receives. `exception` may be null; `task`, `future` and

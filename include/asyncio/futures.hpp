@@ -188,9 +188,7 @@ public:
         m_value->emplace(std::forward<U>(value));
         c.set_finished();
     }
-    void set_result()
-        requires std::is_void_v<T>
-    {
+    void set_result() requires std::is_void_v<T> {
         detail::FutureCore& c = settable();
         m_value->emplace();
         c.set_finished();

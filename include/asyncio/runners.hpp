@@ -41,8 +41,7 @@ T run(Coro<T> main, RunOptions options = {}) {
 }
 
 template <class A>
-    requires(!iscoroutine_v<A>)
-void run(A&&, RunOptions = {}) {
+requires(!iscoroutine_v<A>) void run(A&&, RunOptions = {}) {
     static_assert(iscoroutine_v<A>, "asyncio::run() expects a coroutine object (a Coro<T>): an "
                                     "awaitable is required. If you passed a coroutine "
                                     "function, call it: run(main())");

@@ -6,8 +6,8 @@
 #include <functional>
 #include <iostream>
 #include <optional>
-#include <sstream>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -226,9 +226,7 @@ private:
     detail::TaskState<T>* ptr() const noexcept {
         return static_cast<detail::TaskState<T>*>(TaskRef::raw());
     }
-    detail::TaskState<T>& state() const {
-        return static_cast<detail::TaskState<T>&>(core());
-    }
+    detail::TaskState<T>& state() const { return static_cast<detail::TaskState<T>&>(core()); }
 };
 
 // Wraps the coroutine in a Task scheduled to start on the next iteration of the running loop,
@@ -237,8 +235,7 @@ template <class T>
 Task<T> create_task(Coro<T> coro, std::string name = "");
 
 template <class A>
-    requires(!iscoroutine_v<A>)
-void create_task(A&&, std::string = "") {
+requires(!iscoroutine_v<A>) void create_task(A&&, std::string = "") {
     static_assert(iscoroutine_v<A>,
                   "create_task() expects a coroutine object (a Coro<T>): a coroutine was "
                   "expected. If you passed a coroutine function, call it: create_task(f())");
