@@ -14,6 +14,12 @@ namespace asyncio {
 namespace {
 thread_local EventLoop* t_running_loop = nullptr;
 
+void describe_created(std::ostream& os, const detail::SourceLoc* created) {
+    if (created)
+        os << "\nObject created at " << created->file << ":" << created->line << " in "
+           << created->function;
+}
+
 bool debug_from_env() {
     const char* v = std::getenv("ASYNCIO_DEBUG");
     return v && *v;
@@ -328,9 +334,12 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) noexc
             std::vector<Frame> frames = context.task.core().get_stack(std::nullopt);
             for (const Frame& f : frames)
                 os << "\n  File \"" << f.filename << "\", line " << f.lineno << ", in " << f.name;
+            describe_created(os, context.task.core().created());
         }
-        if (context.future)
+        if (context.future) {
             os << "\nfuture: " << context.future;
+            describe_created(os, context.future.core().created());
+        }
         if (context.handle)
             os << "\nhandle: " << context.handle;
         if (context.exception) {

@@ -51,7 +51,7 @@ void HandleImpl::describe(std::ostream& os) const {
     os << "<" << (m_timer ? "TimerHandle" : "Handle");
     if (m_timer)
         os << " when=" << when;
-    os << " " << type_name(callback_type()) << "()";
+    os << " " << type_name(callback_type()) << "(" << m_args << ")";
     if (m_created.line)
         os << " created at " << m_created.file << ":" << m_created.line;
     if (cancelled())

@@ -98,9 +98,7 @@ struct Probes {
     std::vector<std::string> log;
 };
 
-Coro<void> hang() {
-    co_await asyncio::sleep(3600);
-}
+Coro<void> hang() { co_await asyncio::sleep(3600); }
 
 Coro<int> main_with_resources(Probes* p, bool fail) {
     EventLoop& loop = asyncio::get_running_loop();

@@ -35,7 +35,8 @@ class CreateTest : public asyncio::testing::LoopTest {};
 class TaskTest : public asyncio::testing::LoopTest {};
 class CurrentTaskTest : public asyncio::testing::LoopTest {};
 
-template <class T> std::string describe(const T& x) {
+template <class T>
+std::string describe(const T& x) {
     std::ostringstream os;
     os << x;
     return os.str();
@@ -47,9 +48,7 @@ bool contains(const std::string& s, const std::string& part) {
 
 // ---- CREATE ----
 
-Coro<int> inner_42() {
-    co_return 42;
-}
+Coro<int> inner_42() { co_return 42; }
 Coro<int> inner_1000() {
     co_await asyncio::sleep(0);
     co_return 1000;
@@ -60,16 +59,10 @@ Coro<int> outer_sum() {
     co_return a + b;
 }
 
-Coro<std::string> notmuch() {
-    co_return "ok";
-}
+Coro<std::string> notmuch() { co_return "ok"; }
 
-Coro<int> inner_1() {
-    co_return 1;
-}
-Coro<void> noop() {
-    co_return;
-}
+Coro<int> inner_1() { co_return 1; }
+Coro<void> noop() { co_return; }
 
 struct CreateSeen {
     bool is_task = false;
@@ -95,31 +88,23 @@ struct ForeignImmediate {
     int await_resume() const noexcept { return value; }
 };
 
-Coro<int> foreign_body() {
-    co_return co_await ForeignImmediate{42};
-}
+Coro<int> foreign_body() { co_return co_await ForeignImmediate{42}; }
 
-Coro<int> await_future(Future<int> f) {
-    co_return co_await f;
-}
+Coro<int> await_future(Future<int> f) { co_return co_await f; }
 
 Coro<void> set_later(Future<int> f, int v) {
     co_await asyncio::sleep(0.5);
     f.set_result(v);
 }
 
-Coro<Future<std::string>> returns_future(Future<std::string> f) {
-    co_return f;
-}
+Coro<Future<std::string>> returns_future(Future<std::string> f) { co_return f; }
 
 Coro<void> sets_future(Future<std::string> f) {
     f.set_result("test");
     co_return;
 }
 
-int read_future(const Future<int>& f) {
-    return f.result();
-}
+int read_future(const Future<int>& f) { return f.result(); }
 
 Coro<int> slow_value(int v) {
     co_await asyncio::sleep(0.1);
@@ -251,9 +236,7 @@ TEST_F(CreateTest, CREATE_14) {
 
 // ---- TASK ----
 
-Coro<std::string> notmuch_abc() {
-    co_return "abc";
-}
+Coro<std::string> notmuch_abc() { co_return "abc"; }
 
 struct Dummy {
     void operator()() const {}
@@ -268,9 +251,7 @@ struct SetOf6 {
     friend std::ostream& operator<<(std::ostream& os, const SetOf6&) { return os << "{6}"; }
 };
 
-Coro<std::vector<TaskRef>> return_all_tasks() {
-    co_return asyncio::all_tasks();
-}
+Coro<std::vector<TaskRef>> return_all_tasks() { co_return asyncio::all_tasks(); }
 
 Coro<std::size_t> take_result(Task<std::vector<TaskRef>> t) {
     std::vector<TaskRef> v = co_await std::move(t);
@@ -292,13 +273,9 @@ Coro<void> stack_bar(const TaskRef* self, StackSeen* seen) {
     co_return;
 }
 
-Coro<void> stack_foo(const TaskRef* self, StackSeen* seen) {
-    co_await stack_bar(self, seen);
-}
+Coro<void> stack_foo(const TaskRef* self, StackSeen* seen) { co_await stack_bar(self, seen); }
 
-Coro<int> await_self(const Task<int>* self) {
-    co_return co_await *self;
-}
+Coro<int> await_self(const Task<int>* self) { co_return co_await *self; }
 
 // A task's description shows its state (pending; cancelling after cancel() before delivery;
 // cancelled; finished with its result), its name, its coroutine's name and location, and its
@@ -514,9 +491,7 @@ Coro<void> catches_nested(Log* log) {
     log->push_back("resumed, current=" + current_name());
 }
 
-Coro<void> sleep_long() {
-    co_await asyncio::sleep(10);
-}
+Coro<void> sleep_long() { co_await asyncio::sleep(10); }
 
 // all_tasks() as identities: a task whose result held handles to itself would keep itself alive.
 using Ids = std::vector<TaskRef::Raw>;
@@ -534,9 +509,7 @@ Coro<Ids> tasks_after_yields() {
     co_return ids(asyncio::all_tasks());
 }
 
-Coro<Ids> tasks_now() {
-    co_return ids(asyncio::all_tasks());
-}
+Coro<Ids> tasks_now() { co_return ids(asyncio::all_tasks()); }
 
 struct GroupSeen {
     std::size_t count = 0;
@@ -547,9 +520,7 @@ struct GroupSeen {
     std::size_t finished_children = 0;
 };
 
-Coro<void> wait_on(Future<void> f) {
-    co_await f;
-}
+Coro<void> wait_on(Future<void> f) { co_await f; }
 
 Coro<GroupSeen> group_main() {
     EventLoop& loop = asyncio::get_running_loop();
@@ -584,9 +555,7 @@ struct Producer {
     std::vector<TaskRef> created; // touched on the loop's thread only
 };
 
-Coro<void> wait_forever(Future<void> f) {
-    co_await f;
-}
+Coro<void> wait_forever(Future<void> f) { co_await f; }
 
 Coro<std::size_t> produce(Producer* p) {
     EventLoop& loop = asyncio::get_running_loop();

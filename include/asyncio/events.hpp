@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -54,6 +55,9 @@ constexpr void check_callback() {
     static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&...>,
                   "the callback cannot be called with the given arguments");
 }
+
+template <class... Args>
+class CallbackAt;
 } // namespace detail
 
 // What call_soon() and friends return. cancel() keeps the callback from running (from any
@@ -135,20 +139,27 @@ public:
     // The loop's monotonic clock, in seconds (virtual time: starts at 0).
     double time() const noexcept;
 
-    template <class F, class... Args>
-    Handle call_soon(F&& fn, Args&&... args);
-    template <detail::Seconds D, class F, class... Args>
-    TimerHandle call_later(D delay, F&& fn, Args&&... args);
-    template <detail::Seconds D, class F, class... Args>
-    TimerHandle call_at(D when, F&& fn, Args&&... args);
+    // The callback is any callable; its parameter type only records the caller's location
+    // (shown in debug mode) on the way in.
+    template <class... Args>
+    Handle call_soon(std::type_identity_t<detail::CallbackAt<Args...>> fn, Args&&... args);
+    template <detail::Seconds D, class... Args>
+    TimerHandle call_later(D delay, std::type_identity_t<detail::CallbackAt<Args...>> fn,
+                           Args&&... args);
+    template <detail::Seconds D, class... Args>
+    TimerHandle call_at(D when, std::type_identity_t<detail::CallbackAt<Args...>> fn,
+                        Args&&... args);
     // Thread-safe: schedules the callback and wakes the loop if it waits in the OS.
-    template <class F, class... Args>
-    Handle call_soon_threadsafe(F&& fn, Args&&... args);
+    template <class... Args>
+    Handle call_soon_threadsafe(std::type_identity_t<detail::CallbackAt<Args...>> fn,
+                                Args&&... args);
 
+    // Debug mode records where these are called, for the reports about the future or task.
     template <class T = void>
-    Future<T> create_future();
+    Future<T> create_future(detail::SourceLoc where = detail::SourceLoc::current());
     template <class T>
-    Task<T> create_task(Coro<T> coro, std::string name = "");
+    Task<T> create_task(Coro<T> coro, std::string name = "",
+                        detail::SourceLoc where = detail::SourceLoc::current());
 
     void set_debug(bool enabled) noexcept { m_debug = enabled; }
     bool get_debug() const noexcept { return m_debug; }
@@ -234,56 +245,123 @@ std::unique_ptr<EventLoop> new_event_loop(LoopOptions options = {});
 
 namespace detail {
 EventLoop* running_loop_or_null() noexcept;
-template <class F, class... Args>
-HandleImpl* make_handle(EventLoop& loop, bool timer, SourceLoc created, F&& fn, Args&&... args) {
-    check_callback<F, Args...>();
-    return new HandleFn<std::decay_t<F>, std::decay_t<Args>...>(
-        loop, timer, created, std::forward<F>(fn), std::forward<Args>(args)...);
+
+template <class A>
+void describe_arg(std::ostream& os, const A& a) {
+    if constexpr (requires { os << a; })
+        os << a;
+    else
+        os << "...";
 }
+
+// The arguments as debug mode shows them: "1, 2".
+inline std::string describe_args() { return {}; }
+template <class A0, class... A>
+std::string describe_args(const A0& a0, const A&... a) {
+    std::ostringstream os;
+    describe_arg(os, a0);
+    ((os << ", ", describe_arg(os, a)), ...);
+    return os.str();
+}
+
+// The callback parameter of call_soon() and friends. The conversion from the callable happens at
+// the caller, so the default argument records the caller's location: the only way to get it for
+// a variadic function. It refers to the callable until make_handle() moves or copies it into the
+// handle, within the same call.
+template <class... Args>
+class CallbackAt {
+public:
+    template <class F>
+    CallbackAt(F&& fn, SourceLoc where = SourceLoc::current()) noexcept
+        : m_make(&make<F>), m_where(where) {
+        if constexpr (std::is_function_v<std::remove_reference_t<F>>)
+            m_function = reinterpret_cast<void (*)()>(&fn);
+        else
+            m_object = const_cast<void*>(static_cast<const volatile void*>(std::addressof(fn)));
+    }
+
+    HandleImpl* make_handle(EventLoop& loop, bool timer, Args&&... args) const {
+        return m_make(*this, loop, timer, std::forward<Args>(args)...);
+    }
+
+private:
+    template <class F>
+    static HandleImpl* make(const CallbackAt& self, EventLoop& loop, bool timer, Args&&... args) {
+        check_callback<F, Args...>();
+        using Fn = std::remove_reference_t<F>;
+        // Debug mode keeps where the handle was made and what it was given, for its description.
+        const bool debug = loop.get_debug();
+        std::string shown = debug ? describe_args(args...) : std::string();
+        const SourceLoc created = debug ? self.m_where : SourceLoc{};
+        HandleImpl* h;
+        if constexpr (std::is_function_v<Fn>)
+            h = new HandleFn<Fn*, std::decay_t<Args>...>(loop, timer, created,
+                                                         reinterpret_cast<Fn*>(self.m_function),
+                                                         std::forward<Args>(args)...);
+        else
+            h = new HandleFn<std::decay_t<F>, std::decay_t<Args>...>(
+                loop, timer, created, std::forward<F>(*static_cast<Fn*>(self.m_object)),
+                std::forward<Args>(args)...);
+        if (debug)
+            h->set_args_description(std::move(shown));
+        return h;
+    }
+
+    union {
+        void* m_object;
+        void (*m_function)();
+    };
+    HandleImpl* (*m_make)(const CallbackAt&, EventLoop&, bool, Args&&...);
+    SourceLoc m_where;
+};
 } // namespace detail
 
 // ---- templates ----
 
-template <class F, class... Args>
-Handle EventLoop::call_soon(F&& fn, Args&&... args) {
+template <class... Args>
+Handle EventLoop::call_soon(std::type_identity_t<detail::CallbackAt<Args...>> fn, Args&&... args) {
     check_callable_state("call_soon");
-    return schedule(detail::make_handle(*this, false, detail::SourceLoc::current(),
-                                        std::forward<F>(fn), std::forward<Args>(args)...));
+    return schedule(fn.make_handle(*this, false, std::forward<Args>(args)...));
 }
 
-template <detail::Seconds D, class F, class... Args>
-TimerHandle EventLoop::call_later(D delay, F&& fn, Args&&... args) {
-    return call_at(time() + detail::to_seconds(delay), std::forward<F>(fn),
-                   std::forward<Args>(args)...);
-}
-
-template <detail::Seconds D, class F, class... Args>
-TimerHandle EventLoop::call_at(D when, F&& fn, Args&&... args) {
+template <detail::Seconds D, class... Args>
+TimerHandle EventLoop::call_later(D delay, std::type_identity_t<detail::CallbackAt<Args...>> fn,
+                                  Args&&... args) {
     check_callable_state("call_at");
-    return schedule_at(detail::make_handle(*this, true, detail::SourceLoc::current(),
-                                           std::forward<F>(fn), std::forward<Args>(args)...),
+    return schedule_at(fn.make_handle(*this, true, std::forward<Args>(args)...),
+                       time() + detail::to_seconds(delay));
+}
+
+template <detail::Seconds D, class... Args>
+TimerHandle EventLoop::call_at(D when, std::type_identity_t<detail::CallbackAt<Args...>> fn,
+                               Args&&... args) {
+    check_callable_state("call_at");
+    return schedule_at(fn.make_handle(*this, true, std::forward<Args>(args)...),
                        detail::to_seconds(when));
 }
 
-template <class F, class... Args>
-Handle EventLoop::call_soon_threadsafe(F&& fn, Args&&... args) {
+template <class... Args>
+Handle EventLoop::call_soon_threadsafe(std::type_identity_t<detail::CallbackAt<Args...>> fn,
+                                       Args&&... args) {
     check_closed();
-    return schedule_threadsafe(detail::make_handle(*this, false, detail::SourceLoc::current(),
-                                                   std::forward<F>(fn),
-                                                   std::forward<Args>(args)...));
+    return schedule_threadsafe(fn.make_handle(*this, false, std::forward<Args>(args)...));
 }
 
 template <class T>
-Future<T> EventLoop::create_future() {
+Future<T> EventLoop::create_future(detail::SourceLoc where) {
     auto* state = new detail::FutureState<T>(*this);
+    if (m_debug)
+        state->set_created(where);
     return Future<T>(state, &state->m_value);
 }
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
+Task<T> EventLoop::create_task(Coro<T> coro, std::string name, detail::SourceLoc where) {
     check_callable_state("create_task");
     auto h = detail::take_fresh(coro);
     Task<T> task(new detail::TaskState<T>(*this, h));
+    if (m_debug)
+        task.core().set_created(where);
     task.core().start(std::move(name));
     return task;
 }
@@ -312,8 +390,8 @@ detail::ValueOf<T> EventLoop::run_until_complete(const Future<T>& future) {
 }
 
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name) {
-    return get_running_loop().create_task(std::move(coro), std::move(name));
+Task<T> create_task(Coro<T> coro, std::string name, detail::SourceLoc where) {
+    return get_running_loop().create_task(std::move(coro), std::move(name), where);
 }
 
 } // namespace asyncio

@@ -33,9 +33,11 @@ public:
         suspend(h, task_of(h), promise_of(h));
     }
     void await_resume() {
-        m_task->deliver_cancel();
-        if (m_state == State::aborted)
+        if (m_state == State::aborted) { // undone by cancel(): that cancel's message is thrown
+            m_task->consume_cancel();
             throw CancelledError(std::move(m_message));
+        }
+        m_task->deliver_cancel();
     }
 
     void on_timer() override;

@@ -232,7 +232,8 @@ private:
 // Wraps the coroutine in a Task scheduled to start on the next iteration of the running loop,
 // and returns it. RuntimeError without a running loop. Unnamed tasks are "Task-1", "Task-2", ...
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name = "");
+Task<T> create_task(Coro<T> coro, std::string name = "",
+                    detail::SourceLoc where = detail::SourceLoc::current());
 
 template <class A>
 requires(!iscoroutine_v<A>) void create_task(A&&, std::string = "") {

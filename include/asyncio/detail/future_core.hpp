@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <exception>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <typeinfo>
 
 #include "runnable.hpp"
+#include "source_loc.hpp"
 
 namespace asyncio {
 class EventLoop;
@@ -123,6 +125,10 @@ public:
     [[noreturn]] void throw_cancelled() const;
     std::exception_ptr cancelled_error() const;
 
+    // Debug mode: where the future or task was created (null otherwise), for the reports.
+    const SourceLoc* created() const noexcept { return m_created.get(); }
+    void set_created(SourceLoc where) { m_created = std::make_unique<SourceLoc>(where); }
+
 protected:
     virtual ~FutureCore();
     void set_cancelled(std::exception_ptr cancelled, const std::string& msg);
@@ -137,6 +143,7 @@ protected:
     std::uint64_t m_next_cb_id = 0;
     std::exception_ptr m_exception;
     std::string m_cancel_msg;
+    std::unique_ptr<SourceLoc> m_created;
     CallbackNode* m_cb_head = nullptr;
     CallbackNode* m_cb_tail = nullptr;
     LoopLink* m_link;

@@ -44,10 +44,16 @@ public:
     void await_suspend(std::coroutine_handle<P> h) {
         suspend(h, task_of(h), promise_of(h));
     }
-    // Throws a pending cancellation of the task, else the future's failure.
+    // Throws the awaited future's own cancellation (which stands for a pending cancellation of
+    // the task, as in asyncio), else a pending cancellation of the task, else the future's
+    // failure.
     void check() {
-        if (m_task)
-            m_task->deliver_cancel();
+        if (m_task) {
+            if (m_fut->cancelled())
+                m_task->consume_cancel();
+            else
+                m_task->deliver_cancel();
+        }
         m_fut->check_result();
     }
 

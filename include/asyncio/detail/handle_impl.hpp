@@ -8,6 +8,7 @@
 #include <functional>
 #include <iosfwd>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <typeinfo>
 #include <utility>
@@ -43,6 +44,8 @@ public:
     bool is_timer() const noexcept { return m_timer; }
     void describe(std::ostream& os) const;
     EventLoop& loop() const noexcept { return *m_loop; }
+    // Debug mode: the arguments as the description shows them (they outlive a cancel).
+    void set_args_description(std::string args) { m_args = std::move(args); }
 
     void run() override;
     void discard() noexcept override { release(); }
@@ -64,7 +67,8 @@ private:
     bool m_running = false;
     EventLoop* m_loop;
     bool m_timer;
-    SourceLoc m_created;
+    SourceLoc m_created; // set in debug mode only
+    std::string m_args;  // likewise
 };
 
 template <class F, class... Args>

@@ -39,7 +39,10 @@ protected:
 // - a pending task is either scheduled (on the ready queue, once) or suspended on a Waiter,
 //   or suspended on a foreign awaitable that resumes it itself;
 // - m_must_cancel: a cancel() the waiter could not act on, delivered at the next step (the
-//   step turns it into m_throw_cancel, which the resumed co_await throws);
+//   step turns it into m_throw_cancel, which the resumed co_await throws); when the resumed
+//   co_await throws a CancelledError of its own (its wait was aborted, or the future it awaited
+//   was cancelled), that one is thrown and consumes the pending one, as asyncio's step keeps a
+//   CancelledError it is already throwing in;
 // - m_leaf is the innermost frame of the task's coroutine chain while the task has a frame;
 // - once done, the coroutine frame is destroyed and the result lives in TaskState<T>.
 class TaskCore : public FutureCore, public Runnable {
@@ -64,6 +67,8 @@ public:
         if (m_throw_cancel)
             throw_cancel();
     }
+    // The resumed co_await throws its own CancelledError instead: nothing is left pending.
+    void consume_cancel() noexcept { m_throw_cancel = false; }
     void set_leaf(PromiseBase* p) noexcept { m_leaf = p; }
     void record_traceback(const PromiseBase& p);
 
