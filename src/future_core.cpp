@@ -91,12 +91,6 @@ void FutureCore::set_exception(std::exception_ptr e) {
     ensure_pending();
     if (!e)
         throw ValueError("set_exception() needs an exception");
-    try {
-        std::rethrow_exception(e);
-    } catch (const CancelledError&) {
-        throw ValueError("CancelledError cannot be set as an exception; use cancel()");
-    } catch (...) {
-    }
     m_exception = std::move(e);
     m_log_traceback = true;
     m_state = State::finished;
