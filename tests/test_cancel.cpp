@@ -18,6 +18,7 @@ using asyncio::Coro;
 using asyncio::Future;
 using asyncio::Task;
 using asyncio::TaskRef;
+using asyncio::testing::cancelled_message;
 using asyncio::testing::holds;
 using Log = std::vector<std::string>;
 
@@ -37,18 +38,6 @@ protected:
         return os.str();
     }
 };
-
-// Runs `f` and gives the message of the CancelledError it throws ("<no CancelledError>" if it
-// returns).
-template <class F>
-std::string cancelled_message(F&& f) {
-    try {
-        f();
-    } catch (const CancelledError& e) {
-        return e.message();
-    }
-    return "<no CancelledError>";
-}
 
 Coro<void> sleep_for(double seconds) { co_await asyncio::sleep(seconds); }
 

@@ -19,6 +19,7 @@ using asyncio::CancelledError;
 using asyncio::Coro;
 using asyncio::Future;
 using asyncio::InvalidStateError;
+using asyncio::testing::cancelled_message;
 using asyncio::testing::holds;
 
 class FutureTest : public asyncio::testing::LoopTest {
@@ -28,18 +29,6 @@ protected:
         loop->call_later(1e6, [this] { loop->stop(); });
     }
 };
-
-// Runs `f` and gives the message of the CancelledError it throws ("<no CancelledError>" if it
-// returns).
-template <class F>
-std::string cancelled_message(F&& f) {
-    try {
-        f();
-    } catch (const CancelledError& e) {
-        return e.message();
-    }
-    return "<no CancelledError>";
-}
 
 Coro<Future<int>> make_future_in_loop() {
     co_return asyncio::get_running_loop().create_future<int>();

@@ -62,4 +62,16 @@ bool holds(const std::exception_ptr& p) {
     }
 }
 
+// Runs `f` and gives the message of the CancelledError it throws ("<no CancelledError>" if it
+// returns).
+template <class F>
+std::string cancelled_message(F&& f) {
+    try {
+        f();
+    } catch (const CancelledError& e) {
+        return e.message();
+    }
+    return "<no CancelledError>";
+}
+
 } // namespace asyncio::testing
