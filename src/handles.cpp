@@ -14,12 +14,14 @@ void HandleImpl::cancel() noexcept {
     if (m_cancelled.exchange(true, std::memory_order_acq_rel))
         return;
     // Only the loop's thread touches the timer heap and the callback; elsewhere the flag is
-    // enough: the loop skips the handle and drops it.
-    if (!m_loop->on_loop_thread())
+    // enough: the loop skips the handle and drops it. A handle no longer queued has no loop.
+    EventLoop* loop = m_loop.load(std::memory_order_acquire);
+    if (!loop || !loop->on_loop_thread())
         return;
     if (m_timer && scheduled()) {
-        m_loop->remove_timer(this);
-        release(); // the heap's reference; the caller still holds one through its Handle
+        loop->remove_timer(this);
+        dequeue(); // the heap's reference; the caller still holds one through its Handle
+        return;
     }
     if (!m_running)
         clear_callback();
@@ -37,15 +39,14 @@ void HandleImpl::run() {
             ctx.message = "Exception in callback " + what.str();
             ctx.exception = std::current_exception();
             ctx.handle = Handle(this);
-            m_loop->call_exception_handler(ctx);
+            m_loop.load(std::memory_order_relaxed)->call_exception_handler(ctx);
         }
         m_running = false;
     }
-    clear_callback();
-    release();
+    dequeue();
 }
 
-void HandleImpl::on_timer() { m_loop->push_ready(this); }
+void HandleImpl::on_timer() { m_loop.load(std::memory_order_relaxed)->push_ready(this); }
 
 void HandleImpl::describe(std::ostream& os) const {
     os << "<" << (m_timer ? "TimerHandle" : "Handle");

@@ -23,9 +23,10 @@ class EventLoop;
 namespace asyncio::detail {
 
 // Invariants: the ready queue or the timer heap holds one reference while the handle is queued;
-// `cancelled` only goes false -> true and may be set from any thread (thread-safe handles);
-// the callback is released on cancel() when called on the loop's thread, else when the loop
-// drops the handle.
+// m_loop is set exactly while the handle is queued (so a Handle that outlives its loop never
+// reaches it); `cancelled` only goes false -> true and may be set from any thread (thread-safe
+// handles); the callback is released on cancel() when called on the loop's thread, else when
+// the loop drops the handle.
 class HandleImpl : public Runnable, public TimerNode {
 public:
     HandleImpl(EventLoop& loop, bool timer, SourceLoc created) noexcept
@@ -43,16 +44,15 @@ public:
     bool cancelled() const noexcept { return m_cancelled.load(std::memory_order_acquire); }
     bool is_timer() const noexcept { return m_timer; }
     void describe(std::ostream& os) const;
-    EventLoop& loop() const noexcept { return *m_loop; }
     // Debug mode: the arguments as the description shows them (they outlive a cancel).
     void set_args_description(std::string args) { m_args = std::move(args); }
 
     void run() override;
-    void discard() noexcept override { release(); }
+    void discard() noexcept override { dequeue(); }
     void describe_runnable(std::ostream& os) const override { describe(os); }
     bool is_cancelled() const noexcept override { return cancelled(); }
     void on_timer() override;
-    void discard_timer() noexcept override { release(); }
+    void discard_timer() noexcept override { dequeue(); }
 
     virtual ~HandleImpl() = default;
 
@@ -62,10 +62,17 @@ protected:
     virtual const std::type_info& callback_type() const noexcept = 0;
 
 private:
+    // Leaves the loop's queue or heap: forgets the loop, drops the queue's reference.
+    void dequeue() noexcept {
+        clear_callback();
+        m_loop.store(nullptr, std::memory_order_release);
+        release();
+    }
+
     std::atomic<std::uint32_t> m_refs{0};
     std::atomic<bool> m_cancelled{false};
     bool m_running = false;
-    EventLoop* m_loop;
+    std::atomic<EventLoop*> m_loop;
     bool m_timer;
     SourceLoc m_created; // set in debug mode only
     std::string m_args;  // likewise
