@@ -27,10 +27,11 @@ TimeoutScope::~TimeoutScope() {
         exit();
 }
 
-void TimeoutScope::enter(TaskCore* task) {
+void TimeoutScope::enter(TaskCore* task, FutureCore* awaited) {
     if (!task)
         throw RuntimeError("wait_for() with a timeout must be awaited inside a Task");
     m_task = task;
+    m_awaited = awaited;
     m_cancelling = task->cancelling();
     m_armed = false;
     m_expired = false;
@@ -63,6 +64,8 @@ void TimeoutScope::on_timer() {
 }
 
 void TimeoutScope::expire() {
+    if (m_awaited && m_awaited->done())
+        return; // it finished in this iteration: the task resumes with its result
     m_expired = true;
     m_task->cancel("");
 }

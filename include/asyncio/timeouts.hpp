@@ -30,8 +30,10 @@ namespace detail {
 //   which on the loop's clock is the moment of entry unless the work runs synchronously for a
 //   while first; work that completes without suspending never touches the timer heap;
 // - when the timer fires, a Fire is queued (asyncio's call_at handle: it runs after what is
-//   already ready, so a task woken in the same iteration keeps its result) and cancels the
-//   task; exit() removes the timer and detaches a queued Fire, so none outlives the scope.
+//   already ready) and cancels the task, unless the task or future awaited in the scope is done
+//   by then: the task is about to resume with its result, and the result wins (asyncio 3.12+
+//   would cancel the task anyway and raise TimeoutError);
+// - exit() removes the timer and detaches a queued Fire, so none outlives the scope.
 class TimeoutScope : public ScopeTimer, public TimerNode {
 public:
     explicit TimeoutScope(double delay) noexcept : m_delay(delay) {}
@@ -39,8 +41,8 @@ public:
     TimeoutScope& operator=(const TimeoutScope&) = delete;
     ~TimeoutScope();
 
-    // RuntimeError without a task.
-    void enter(TaskCore* task);
+    // RuntimeError without a task. `awaited`: the task or future awaited in the scope, if any.
+    void enter(TaskCore* task, FutureCore* awaited);
     bool entered() const noexcept { return m_entered; }
     // Leaves the scope; true if it expired, in which case the caller uncancels the task.
     bool exit() noexcept;
@@ -55,6 +57,7 @@ private:
     void expire();
 
     TaskCore* m_task = nullptr;
+    FutureCore* m_awaited = nullptr;
     Fire* m_fire = nullptr;
     double m_delay;
     int m_cancelling = 0;
@@ -164,7 +167,10 @@ public:
         }
         if (m_mode == Mode::plain)
             return suspend_inner(inner(), h);
-        m_scope.enter(task_of(h));
+        FutureCore* awaited = nullptr;
+        if constexpr (FutureLike<S>)
+            awaited = &m_aw.core();
+        m_scope.enter(task_of(h), awaited);
         try {
             return suspend_inner(inner(), h);
         } catch (...) {
