@@ -52,7 +52,7 @@ public:
         check();
         return std::move(std::get<0>(m_state));
     }
-    void value() const requires std::is_void_v<T> { check(); }
+    void value() const& requires std::is_void_v<T> { check(); }
     // The exception, or null when there is a value.
     std::exception_ptr error() const noexcept {
         return has_value() ? nullptr : std::get<1>(m_state);
