@@ -18,8 +18,8 @@ asyncio::Coro<long> factorial(std::string name, int number) {
 
 asyncio::Coro<> amain() {
     // Schedule three calls *concurrently*:
-    auto [a, b, c] = co_await asyncio::gather(factorial("A", 2), factorial("B", 3),
-                                              factorial("C", 4));
+    auto [a, b, c] =
+        co_await asyncio::gather(factorial("A", 2), factorial("B", 3), factorial("C", 4));
     std::cout << "[" << a << ", " << b << ", " << c << "]" << std::endl;
 }
 

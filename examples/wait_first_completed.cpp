@@ -12,8 +12,7 @@ asyncio::Coro<std::string> work(std::string name, double seconds) {
 asyncio::Coro<> amain() {
     std::vector<asyncio::Task<std::string>> tasks{asyncio::create_task(work("fast", 1), "fast"),
                                                   asyncio::create_task(work("slow", 3), "slow")};
-    auto [done, pending] =
-        co_await asyncio::wait(tasks, {.return_when = asyncio::FIRST_COMPLETED});
+    auto [done, pending] = co_await asyncio::wait(tasks, {.return_when = asyncio::FIRST_COMPLETED});
     for (auto& t : done)
         std::cout << "done: " << t.result() << std::endl;
     for (auto& t : pending) {

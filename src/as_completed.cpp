@@ -8,8 +8,7 @@ namespace asyncio::detail {
 AsCompletedCore::AsCompletedCore(EventLoop* loop, std::vector<FutureCore*> children,
                                  std::optional<double> timeout)
     : m_children(std::move(children)), m_nodes(new Node[m_children.size()]),
-      m_todo(m_children.size(), true), m_todo_count(m_children.size()),
-      m_left(m_children.size()) {
+      m_todo(m_children.size(), true), m_todo_count(m_children.size()), m_left(m_children.size()) {
     if (m_children.empty())
         return;
     m_link = loop->link();

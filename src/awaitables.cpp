@@ -13,12 +13,7 @@ void throw_different_loop() {
         "The future belongs to a different loop than the one specified as the loop argument");
 }
 
-double OptionalSeconds::checked() const {
-    double seconds = *m_value;
-    if (std::isnan(seconds))
-        throw ValueError("Invalid timeout: NaN (not a number)");
-    return seconds;
-}
+void OptionalSeconds::throw_nan() { throw ValueError("Invalid timeout: NaN (not a number)"); }
 
 std::vector<bool> first_occurrences(const std::vector<const void*>& items) {
     std::vector<bool> keep(items.size(), true);

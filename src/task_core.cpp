@@ -111,7 +111,7 @@ void TaskCore::suspend(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* wai
         m_must_cancel = false;
 }
 
-void TaskCore::pop_scope(ScopeTimer* s) noexcept {
+void TaskCore::pop_inner_scope(ScopeTimer* s) noexcept {
     // Scopes close innermost first, except when a suspended chain of frames is destroyed from
     // its root (outer frames first): then walk.
     for (ScopeTimer** p = &m_scopes; *p; p = &(*p)->m_outer_scope) {

@@ -22,33 +22,17 @@ struct TimeoutScope::Fire final : Runnable {
     }
 };
 
-TimeoutScope::~TimeoutScope() {
-    if (m_entered) // the frame is destroyed while suspended in the scope
-        exit();
+void TimeoutScope::throw_no_task() {
+    throw RuntimeError("wait_for() with a timeout must be awaited inside a Task");
 }
 
-void TimeoutScope::enter(TaskCore* task, FutureCore* awaited) {
-    if (!task)
-        throw RuntimeError("wait_for() with a timeout must be awaited inside a Task");
-    m_task = task;
-    m_awaited = awaited;
-    m_cancelling = task->cancelling();
-    m_armed = false;
-    m_expired = false;
-    m_entered = true;
-    task->push_scope(this);
-}
-
-bool TimeoutScope::exit() noexcept {
-    m_task->pop_scope(this);
+void TimeoutScope::disarm() noexcept {
     if (scheduled()) // a closed loop has dropped its timers already
         m_task->link()->loop->remove_timer(this);
     if (m_fire) {
         m_fire->scope = nullptr;
         m_fire = nullptr;
     }
-    m_entered = false;
-    return m_expired;
 }
 
 void TimeoutScope::arm() {
@@ -78,9 +62,9 @@ Coro<void> cancel_and_wait(FutureRef fut) {
         CallbackId id;
         ~Unregister() { fut.remove_done_callback(id); }
     } unregister{fut, fut.add_done_callback([waiter]() mutable {
-                      if (!waiter.done())
-                          waiter.set_result();
-                  })};
+                     if (!waiter.done())
+                         waiter.set_result();
+                 })};
     fut.cancel();
     co_await waiter;
 }

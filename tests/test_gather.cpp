@@ -143,12 +143,11 @@ Coro<void> sleep_forever() { co_await asyncio::sleep(1e5); }
 // runs once, only after the last child completes: with futures, with coroutines (each awaiting a
 // future, made tasks inside the loop) and with the range overload.
 TEST_F(GatherTest, GATHER_01) {
-    check_success([](Future<int> a, Future<int> b, Future<int> c) {
-        return asyncio::gather(a, b, c);
-    });
+    check_success(
+        [](Future<int> a, Future<int> b, Future<int> c) { return asyncio::gather(a, b, c); });
     check_success([this](Future<int> a, Future<int> b, Future<int> c) {
-        return run(in_task([=] { return asyncio::gather(await_value(a), await_value(b),
-                                                        await_value(c)); }));
+        return run(in_task(
+            [=] { return asyncio::gather(await_value(a), await_value(b), await_value(c)); }));
     });
     check_success([](Future<int> a, Future<int> b, Future<int> c) {
         return asyncio::gather(std::vector<Future<int>>{a, b, c});
@@ -341,7 +340,8 @@ TEST_F(GatherTest, GATHER_15) {
     int runs = 0;
     EXPECT_THROW((void)asyncio::gather(echo("abc", &runs), echo("abc", &runs)),
                  asyncio::RuntimeError);
-    auto fut = run(in_task([&runs] { return asyncio::gather(echo("abc", &runs), echo("d", &runs)); }));
+    auto fut =
+        run(in_task([&runs] { return asyncio::gather(echo("abc", &runs), echo("d", &runs)); }));
     EXPECT_EQ(&fut.get_loop(), loop.get());
     EXPECT_EQ(loop->run_until_complete(fut), std::make_tuple(std::string("abc"), std::string("d")));
     EXPECT_EQ(runs, 2);
@@ -478,9 +478,9 @@ TEST_F(GatherTest, MixedChildren) {
         return asyncio::gather(t, fut, value_after(0.05, 3), asyncio::sleep(0.3, std::string("s")),
                                asyncio::sleep(0.01), boxed(9));
     }));
-    auto [t, f, c, s, v, box] =
-        run([](auto g) -> Coro<typename decltype(g)::value_type> { co_return co_await std::move(g); }(
-            std::move(all)));
+    auto [t, f, c, s, v, box] = run([](auto g) -> Coro<typename decltype(g)::value_type> {
+        co_return co_await std::move(g);
+    }(std::move(all)));
     EXPECT_EQ(t, 1);
     EXPECT_EQ(f, 2);
     EXPECT_EQ(c, 3);

@@ -99,8 +99,9 @@ TEST_F(WaitTest, WAIT_02) {
 TEST_F(WaitTest, WAIT_03) {
     EXPECT_THROW(run(wait_on<Task<void>>({})), asyncio::ValueError);
     auto t = loop->create_task(sleep_for(10));
-    EXPECT_THROW(run(wait_on<Task<void>>({t}, {.return_when = static_cast<asyncio::ReturnWhen>(-1)})),
-                 std::invalid_argument);
+    EXPECT_THROW(
+        run(wait_on<Task<void>>({t}, {.return_when = static_cast<asyncio::ReturnWhen>(-1)})),
+        std::invalid_argument);
     t.cancel();
     EXPECT_THROW(loop->run_until_complete(t), CancelledError);
 }

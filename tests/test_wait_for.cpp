@@ -186,8 +186,9 @@ Coro<int> value_after(double delay, int value) {
 
 Coro<int> nested_wait_for(double inner_timeout, double outer_timeout) {
     co_return co_await asyncio::wait_for(
-        [](double t) -> Coro<int> { co_return co_await asyncio::wait_for(value_after(10, 1), t); }(
-            inner_timeout),
+        [](double t) -> Coro<int> {
+            co_return co_await asyncio::wait_for(value_after(10, 1), t);
+        }(inner_timeout),
         outer_timeout);
 }
 
@@ -234,10 +235,12 @@ TEST_F(WaitForTest, WAITFOR_03) {
 TEST_F(WaitForTest, TimeoutZeroCoroutineNeverStarts) {
     bool started = false;
     EXPECT_TRUE(timeout_with_nested_cancel([&] {
-        run(wait_for_void([](bool* s) -> Coro<void> {
-            *s = true;
-            co_return;
-        }(&started), 0));
+        run(wait_for_void(
+            [](bool* s) -> Coro<void> {
+                *s = true;
+                co_return;
+            }(&started),
+            0));
     }));
     EXPECT_FALSE(started);
     EXPECT_DOUBLE_EQ(loop->time(), 0.0);
@@ -273,11 +276,10 @@ TEST_F(WaitForTest, WAITFOR_06) {
 }
 
 // wait_for(coro, std::nullopt) just awaits and gives the result.
-TEST_F(WaitForTest, WAITFOR_07) {
-    EXPECT_EQ(run(wait_for_any(done_now(), std::nullopt)), "done");
-}
+TEST_F(WaitForTest, WAITFOR_07) { EXPECT_EQ(run(wait_for_any(done_now(), std::nullopt)), "done"); }
 
-// A future set at 0.1 under a 0.2 timeout gives its result (asyncio's test_wait_for_race_condition).
+// A future set at 0.1 under a 0.2 timeout gives its result (asyncio's
+// test_wait_for_race_condition).
 TEST_F(WaitForTest, FutureCompletesBeforeTimeout) {
     auto fut = loop->create_future<std::string>();
     loop->call_later(0.1, [fut]() mutable { fut.set_result("ok"); });
@@ -345,9 +347,7 @@ TEST_F(WaitForTest, WAITFOR_13) {
 
 // If the inner coroutine suppresses the timeout's cancellation and returns 42, wait_for returns
 // 42.
-TEST_F(WaitForTest, WAITFOR_14) {
-    EXPECT_EQ(run(wait_for_any(return_42_on_cancel(), 0.1)), 42);
-}
+TEST_F(WaitForTest, WAITFOR_14) { EXPECT_EQ(run(wait_for_any(return_42_on_cancel(), 0.1)), 42); }
 
 // The inner task completes in the iteration in which the task awaiting wait_for(inner, 100) is
 // cancelled: the task still raises CancelledError without running the code after wait_for, and
@@ -420,9 +420,16 @@ TEST_F(WaitForTest, NoTimerLeftBehind) {
     EXPECT_DOUBLE_EQ(loop->time(), 0.5);
 }
 
-// A NaN timeout is a ValueError; a chrono duration works like its number of seconds.
+// Any awaitable works, void ones included, on every path; a NaN timeout is a ValueError; a
+// chrono duration works like its number of seconds.
 TEST_F(WaitForTest, BadArguments) {
     EXPECT_THROW((void)asyncio::wait_for(done_now(), std::nan("")), asyncio::ValueError);
     std::chrono::milliseconds ms(5);
     EXPECT_EQ(run(wait_for_any(done_now(), ms)), "done");
+    EXPECT_THROW(run(wait_for_any(asyncio::sleep(1), ms)), TimeoutError);
+    EXPECT_DOUBLE_EQ(loop->time(), 0.005);
+    EXPECT_THROW(run(wait_for_any(asyncio::sleep(1), 0)), TimeoutError);
+    run(wait_for_any(asyncio::sleep(1), 2));
+    EXPECT_EQ(run(wait_for_any(asyncio::sleep(1, 5), 2)), 5);
+    EXPECT_DOUBLE_EQ(loop->time(), 2.005);
 }

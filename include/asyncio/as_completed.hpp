@@ -195,8 +195,7 @@ public:
     using handle_type = H;
     using value_type = detail::ValueOf<typename detail::FutureLikeTraits<H>::type>;
 
-    explicit AsCompleted(detail::IntrusivePtr<State> state) noexcept
-        : m_state(std::move(state)) {}
+    explicit AsCompleted(detail::IntrusivePtr<State> state) noexcept : m_state(std::move(state)) {}
 
     class iterator {
     public:
@@ -278,7 +277,8 @@ auto as_completed(Range&& aws, detail::OptionalSeconds timeout = std::nullopt) {
             unique.push_back(std::move(all[i]));
         }
     }
-    auto* state = new detail::AsCompletedState<H>(loop, std::move(unique), std::move(cores), seconds);
+    auto* state =
+        new detail::AsCompletedState<H>(loop, std::move(unique), std::move(cores), seconds);
     return AsCompleted<H>(detail::IntrusivePtr<detail::AsCompletedState<H>>(state));
 }
 

@@ -145,14 +145,15 @@ class GatherTuple final : public GatherCore {
 public:
     using result_type = std::tuple<gather_element_t<RE, Ts>...>;
     explicit GatherTuple(EventLoop& loop) : GatherCore(loop, sizeof...(Ts), RE) {}
-    Future<result_type> handle() noexcept { return Future<result_type>::from_raw({this, &m_value}); }
+    Future<result_type> handle() noexcept {
+        return Future<result_type>::from_raw({this, &m_value});
+    }
 
 private:
     void store_results() override { store(std::index_sequence_for<Ts...>{}); }
     template <std::size_t... I>
     void store(std::index_sequence<I...>) {
-        m_value.emplace(
-            gather_element<RE, Ts>(*m_children[I].core, m_children[I].value)...);
+        m_value.emplace(gather_element<RE, Ts>(*m_children[I].core, m_children[I].value)...);
     }
 
     std::optional<result_type> m_value;
@@ -163,7 +164,9 @@ class GatherVector final : public GatherCore {
 public:
     using result_type = std::vector<gather_element_t<RE, T>>;
     GatherVector(EventLoop& loop, std::size_t count) : GatherCore(loop, count, RE) {}
-    Future<result_type> handle() noexcept { return Future<result_type>::from_raw({this, &m_value}); }
+    Future<result_type> handle() noexcept {
+        return Future<result_type>::from_raw({this, &m_value});
+    }
 
 private:
     void store_results() override {
@@ -252,8 +255,8 @@ auto gather_range(Range&& range) {
 }
 
 template <class A>
-concept GatherRange = std::ranges::input_range<A> && !Awaitable<std::remove_cvref_t<A>> &&
-    !FutureLike<A>;
+concept GatherRange =
+    std::ranges::input_range<A> && !Awaitable<std::remove_cvref_t<A>> && !FutureLike<A>;
 
 template <bool RE, class... A>
 auto gather_dispatch(A&&... aws) {

@@ -1,8 +1,10 @@
 // asyncio.timeouts and asyncio.tasks.wait_for: wait for an awaitable with a timeout.
 #pragma once
 
+#include <cmath>
 #include <coroutine>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <new>
 #include <optional>
@@ -39,13 +41,32 @@ public:
     explicit TimeoutScope(double delay) noexcept : m_delay(delay) {}
     TimeoutScope(const TimeoutScope&) = delete;
     TimeoutScope& operator=(const TimeoutScope&) = delete;
-    ~TimeoutScope();
+    ~TimeoutScope() {
+        if (m_entered) // the frame is destroyed while suspended in the scope
+            exit();
+    }
 
     // RuntimeError without a task. `awaited`: the task or future awaited in the scope, if any.
-    void enter(TaskCore* task, FutureCore* awaited);
+    void enter(TaskCore* task, FutureCore* awaited) {
+        if (!task)
+            throw_no_task();
+        m_task = task;
+        m_awaited = awaited;
+        m_cancelling = task->cancelling();
+        m_armed = false;
+        m_expired = false;
+        m_entered = true;
+        task->push_scope(this);
+    }
     bool entered() const noexcept { return m_entered; }
     // Leaves the scope; true if it expired, in which case the caller uncancels the task.
-    bool exit() noexcept;
+    bool exit() noexcept {
+        m_entered = false;
+        m_task->pop_scope(this);
+        if (m_armed) // only then can a timer or a queued Fire exist, or the scope have expired
+            disarm();
+        return m_expired;
+    }
     TaskCore* task() const noexcept { return m_task; }
     int cancelling_on_entry() const noexcept { return m_cancelling; }
 
@@ -54,6 +75,8 @@ public:
 
 private:
     struct Fire;
+    [[noreturn]] static void throw_no_task();
+    void disarm() noexcept;
     void expire();
 
     TaskCore* m_task = nullptr;
@@ -126,12 +149,13 @@ class [[nodiscard("wait_for() does nothing until it is awaited")]] WaitFor {
 public:
     using R = raw_await_t<Src>;
 
+    // `timeout`: seconds, or NaN for none.
     template <class A>
-    WaitFor(A&& aw, std::optional<double> timeout)
-        : m_aw(std::forward<A>(aw)), m_timeout(timeout), m_scope(timeout ? *timeout : 0.0) {}
+    WaitFor(A && aw, double timeout)
+        : m_aw(std::forward<A>(aw)), m_timeout(timeout), m_scope(timeout) {}
     // Movable only before it is awaited (the coroutine machinery may move it into the frame).
-    WaitFor(WaitFor&& o) noexcept(std::is_nothrow_move_constructible_v<S>)
-        : m_aw(std::move(o.m_aw)), m_timeout(o.m_timeout), m_scope(o.m_timeout ? *o.m_timeout : 0.0) {}
+    WaitFor(WaitFor && o) noexcept(std::is_nothrow_move_constructible_v<S>)
+        : m_aw(std::move(o.m_aw)), m_timeout(o.m_timeout), m_scope(o.m_timeout) {}
     WaitFor& operator=(const WaitFor&) = delete;
     ~WaitFor() {
         if (m_has_inner)
@@ -139,11 +163,11 @@ public:
     }
 
     bool await_ready() {
-        if (!m_timeout) {
+        if (std::isnan(m_timeout)) {
             m_mode = Mode::plain;
             return make_inner().await_ready();
         }
-        if (*m_timeout <= 0) { // asyncio's special case: no scope, cancel at once
+        if (m_timeout <= 0) { // asyncio's special case: no scope, cancel at once
             m_mode = Mode::now;
             m_handle.emplace(ensure_future(static_cast<Src>(m_aw), get_running_loop()));
             if (m_handle->done())
@@ -183,7 +207,10 @@ public:
         if (m_mode == Mode::now) {
             if (!m_now)
                 return result_of_handle<R>(*m_handle);
-            return m_now->operator co_await().await_resume();
+            if constexpr (std::is_void_v<R>)
+                (void)m_now->operator co_await().await_resume();
+            else
+                return m_now->operator co_await().await_resume();
         }
         if (m_mode == Mode::plain || !m_scope.entered() || !m_scope.exit())
             return inner().await_resume();
@@ -222,7 +249,7 @@ private:
     };
     bool m_has_inner = false;
     Mode m_mode = Mode::plain;
-    std::optional<double> m_timeout;
+    double m_timeout; // NaN: none
     TimeoutScope m_scope;
     std::optional<H> m_handle;
     std::optional<Coro<R>> m_now;
@@ -252,10 +279,8 @@ template <class A>
 detail::WaitFor<std::remove_cvref_t<A>, !std::is_lvalue_reference_v<A>>
 wait_for(A&& aw, detail::OptionalSeconds timeout) {
     detail::check_awaitable_arg<A>();
-    std::optional<double> seconds;
-    if (timeout.has_value())
-        seconds = timeout.checked();
-    return {std::forward<A>(aw), seconds};
+    return {std::forward<A>(aw),
+            timeout.has_value() ? timeout.checked() : std::numeric_limits<double>::quiet_NaN()};
 }
 
 } // namespace asyncio

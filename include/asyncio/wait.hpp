@@ -116,7 +116,7 @@ class [[nodiscard("wait() does nothing until it is awaited")]] WaitAwaiter {
 public:
     WaitAwaiter(std::vector<H> fs, ReturnWhen when, std::optional<double> timeout)
         : m_fs(std::move(fs)), m_when(when), m_timeout(timeout) {}
-    WaitAwaiter(WaitAwaiter&&) = default;
+    WaitAwaiter(WaitAwaiter &&) = default;
     ~WaitAwaiter() {
         if (m_core)
             m_core->end();

@@ -195,10 +195,15 @@ public:
 
     bool has_value() const noexcept { return m_value.has_value(); }
     // The seconds; ValueError for NaN.
-    double checked() const;
+    double checked() const {
+        if (std::isnan(*m_value))
+            throw_nan();
+        return *m_value;
+    }
     const std::optional<double>& value() const noexcept { return m_value; }
 
 private:
+    [[noreturn]] static void throw_nan();
     std::optional<double> m_value;
 };
 

@@ -92,7 +92,14 @@ public:
         s->m_outer_scope = m_scopes;
         m_scopes = s;
     }
-    void pop_scope(ScopeTimer* s) noexcept;
+    void pop_scope(ScopeTimer* s) noexcept {
+        if (m_scopes == s) {
+            m_scopes = s->m_outer_scope;
+            s->m_outer_scope = nullptr;
+        } else {
+            pop_inner_scope(s);
+        }
+    }
     void arm_scopes() {
         if (m_scopes && !m_scopes->m_armed)
             arm_unarmed_scopes();
@@ -118,6 +125,7 @@ protected:
     void finish_from(PromiseBase& p, bool has_value) noexcept;
     [[noreturn]] void throw_cancel();
     void arm_unarmed_scopes();
+    void pop_inner_scope(ScopeTimer* s) noexcept;
 
     std::coroutine_handle<> m_root;
     std::coroutine_handle<> m_resume;
