@@ -237,7 +237,11 @@ private:
 // coroutines and other awaitables, which become tasks: RuntimeError without a running loop)
 // concurrently and iterates their results in the order they finish; duplicates count once.
 // `timeout` (seconds, a chrono duration, or std::nullopt) bounds the whole iteration. See
-// AsCompleted for the two ways to iterate and for cancellation.
+// AsCompleted for the two ways to iterate.
+//
+// Cancellation: cancelling the task awaiting one of the iteration's awaitables ends that await
+// with CancelledError and nothing else: the inputs go on running, and the result it would have
+// taken stays for the next await. The timeout never cancels the inputs either.
 template <class Range>
 auto as_completed(Range&& aws, detail::OptionalSeconds timeout = std::nullopt) {
     static_assert(std::ranges::input_range<Range> &&

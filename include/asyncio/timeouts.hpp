@@ -263,14 +263,19 @@ private:
 // When the timeout expires, the current task is cancelled, which cancels the awaited work at
 // its innermost co_await (an awaited task is cancelled in turn); once the work has finished
 // cancelling, TimeoutError is thrown, with the CancelledError nested in it
-// (std::rethrow_if_nested). If the work finished in the same iteration, its result wins; if it
-// swallows the cancellation and returns a value, that value is returned; if its clean-up
-// throws another exception, that one comes out. A timeout <= 0 on work not yet done cancels it
-// at once and waits for it the same way (a coroutine is made a task first, asyncio's special
-// case). Must be awaited inside a task; ValueError for a NaN timeout.
+// (std::rethrow_if_nested). If the work swallows the cancellation and returns a value, that
+// value is returned; if its clean-up throws another exception, that one comes out. A timeout
+// <= 0 on work not yet done cancels it at once and waits for it the same way (a coroutine is
+// made a task first, asyncio's special case). Must be awaited inside a task (RuntimeError);
+// ValueError for a NaN timeout.
 //
-// Fast path: a coroutine that completes without suspending costs no allocation of wait_for's
-// own, no clock read and no timer.
+// Two deviations, both invisible on virtual time: if the awaited task or future finished in the
+// iteration in which the timeout expires, its result wins (asyncio 3.12+ would still raise
+// TimeoutError; this library's contract keeps the result). And the deadline counts from the
+// first suspension of the work rather than from the call: on the loop's clock that is the
+// same moment, unless the work first computes synchronously for a while. That is what keeps the
+// fast path free: a coroutine that completes without suspending costs no allocation of
+// wait_for's own, no clock read and no timer.
 //
 // Cancellation: cancelling the awaiting task cancels the awaited work (a task or future being
 // awaited is cancelled too) and is never lost, even when it races with the work's completion:
