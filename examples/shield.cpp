@@ -30,7 +30,8 @@ asyncio::Coro<> amain() {
     } catch (const asyncio::CancelledError&) {
         std::cout << "main(): waiter is cancelled" << std::endl;
     }
-    std::cout << "main(): something() gave " << co_await task << std::endl;
+    std::string res = co_await task;
+    std::cout << "main(): something() gave " << res << std::endl;
 }
 
 int main() { asyncio::run(amain()); }

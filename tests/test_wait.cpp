@@ -2,6 +2,8 @@
 // what cancelling the waiting task does.
 #include <asyncio.hpp>
 
+#include <cstddef>
+#include <iterator>
 #include <list>
 #include <ranges>
 #include <set>
@@ -53,6 +55,29 @@ Coro<void> raise_after(double delay) {
 }
 
 Coro<int> func(int a) { co_return a; }
+
+// A single-pass range that makes a task each time it is read (Python's generator of tasks).
+struct TaskGenerator {
+    int n;
+    struct iterator {
+        using value_type = Task<int>;
+        using difference_type = std::ptrdiff_t;
+        int i = 0;
+        Task<int> operator*() const { return asyncio::create_task(func(i)); }
+        iterator& operator++() {
+            ++i;
+            return *this;
+        }
+        void operator++(int) { ++i; }
+        int end = 0;
+        friend bool operator==(const iterator& it, std::default_sentinel_t) {
+            return it.i == it.end;
+        }
+    };
+    iterator begin() const { return iterator{0, n}; }
+    std::default_sentinel_t end() const { return {}; }
+};
+static_assert(std::ranges::input_range<TaskGenerator>);
 
 Coro<void> await_then_count(Future<void> waiter, int* proof) {
     co_await waiter;
@@ -193,7 +218,7 @@ TEST_F(WaitTest, WAIT_10) {
     EXPECT_DOUBLE_EQ(loop->time(), 0.1);
 }
 
-// wait accepts any input range: a std::list, and a view that makes its tasks as it is iterated
+// wait accepts any input range: a std::list, and a range that makes its tasks as it is read
 // (asyncio's iterator and generator cases); the result holds the tasks the range gave.
 TEST_F(WaitTest, WAIT_11) {
     auto a = loop->create_task(sleep_for(0.1));
@@ -205,9 +230,8 @@ TEST_F(WaitTest, WAIT_11) {
     EXPECT_DOUBLE_EQ(loop->time(), 0.15);
 
     auto generated = run([]() -> Coro<WaitResult<Task<int>>> {
-        auto tasks = std::views::iota(0, 10) |
-                     std::views::transform([](int i) { return asyncio::create_task(func(i)); });
-        co_return co_await asyncio::wait(tasks, {.return_when = asyncio::ALL_COMPLETED});
+        co_return co_await asyncio::wait(TaskGenerator{10},
+                                         {.return_when = asyncio::ALL_COMPLETED});
     }());
     ASSERT_EQ(generated.done.size(), 10u);
     EXPECT_TRUE(generated.pending.empty());

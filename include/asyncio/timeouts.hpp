@@ -159,7 +159,7 @@ public:
     WaitFor& operator=(const WaitFor&) = delete;
     ~WaitFor() {
         if (m_has_inner)
-            m_inner.~Stored();
+            m_inner.Stored::~Stored(); // qualified: the awaiter is destroyed as what it is
     }
 
     bool await_ready() {
