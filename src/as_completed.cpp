@@ -7,18 +7,18 @@ namespace asyncio::detail {
 
 AsCompletedCore::AsCompletedCore(EventLoop* loop, std::vector<FutureCore*> children,
                                  std::optional<double> timeout)
-    : m_children(std::move(children)), m_nodes(new Node[m_children.size()]),
-      m_todo(m_children.size(), true), m_todo_count(m_children.size()), m_left(m_children.size()) {
-    if (m_children.empty())
+    : m_cores(std::move(children)), m_nodes(new Node[m_cores.size()]), m_todo(m_cores.size(), true),
+      m_todo_count(m_cores.size()), m_left(m_cores.size()) {
+    if (m_cores.empty())
         return;
     m_link = loop->link();
     m_link->add_ref();
     ++m_refs; // a callback discarded at once (closed loop) must not free this half-built state
-    for (std::size_t i = 0; i < m_children.size(); ++i) {
+    for (std::size_t i = 0; i < m_cores.size(); ++i) {
         Node& n = m_nodes[i];
         n.owner = this;
         n.index = i;
-        FutureCore& child = *m_children[i];
+        FutureCore& child = *m_cores[i];
         if (child.done()) // asyncio's add_done_callback on a done future: scheduled at once
             n.on_done(child);
         else
@@ -32,9 +32,9 @@ AsCompletedCore::AsCompletedCore(EventLoop* loop, std::vector<FutureCore*> child
 }
 
 AsCompletedCore::~AsCompletedCore() {
-    for (std::size_t i = 0; i < m_children.size(); ++i)
+    for (std::size_t i = 0; i < m_cores.size(); ++i)
         if (m_nodes[i].linked())
-            m_children[i]->remove_node(&m_nodes[i]);
+            m_cores[i]->remove_node(&m_nodes[i]);
     if (m_link) {
         if (scheduled() && m_link->loop)
             m_link->loop->remove_timer(this);
@@ -56,12 +56,12 @@ void AsCompletedCore::run() {
 }
 
 void AsCompletedCore::handle_timeout() {
-    for (std::size_t i = 0; i < m_children.size(); ++i) {
+    for (std::size_t i = 0; i < m_cores.size(); ++i) {
         if (!m_todo[i])
             continue;
         m_todo[i] = false;
         if (m_nodes[i].linked())
-            m_children[i]->remove_node(&m_nodes[i]);
+            m_cores[i]->remove_node(&m_nodes[i]);
         put(npos);
     }
     m_todo_count = 0;

@@ -345,3 +345,19 @@ TEST_F(AsCompletedTest, CancellingAnAwait) {
     EXPECT_FALSE(a.cancelled());
     EXPECT_EQ(run(*next), "a");
 }
+
+// An iteration dropped before its inputs finish unregisters from them; a timeout it armed goes
+// with it (both checked by the leak sanitizer); the inputs are untouched.
+TEST_F(AsCompletedTest, DroppedIteration) {
+    const std::size_t baseline = asyncio::detail::LoopTestAccess::timer_count(*loop);
+    auto f = loop->create_future<int>();
+    {
+        std::vector<asyncio::Future<int>> fs{f};
+        auto it = asyncio::as_completed(fs, 5);
+        EXPECT_EQ(asyncio::detail::LoopTestAccess::timer_count(*loop), baseline + 1);
+    }
+    EXPECT_EQ(asyncio::detail::LoopTestAccess::timer_count(*loop), baseline);
+    f.set_result(1);
+    run_until_idle();
+    EXPECT_EQ(f.result(), 1);
+}

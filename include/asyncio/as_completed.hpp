@@ -122,7 +122,7 @@ private:
 
     std::uint32_t m_refs = 0;
     LoopLink* m_link = nullptr;
-    std::vector<FutureCore*> m_children;
+    std::vector<FutureCore*> m_cores;
     std::unique_ptr<Node[]> m_nodes;
     std::vector<bool> m_todo;
     std::size_t m_todo_count;
