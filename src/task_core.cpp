@@ -102,12 +102,30 @@ void TaskCore::suspend(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* wai
     if (leaf)
         m_leaf = leaf;
     m_waiter = waiter;
+    arm_scopes();
     if (m_throw_cancel) { // a cancellation a foreign awaitable did not deliver
         m_throw_cancel = false;
         m_must_cancel = true;
     }
     if (m_must_cancel && waiter->abort(m_cancel_msg))
         m_must_cancel = false;
+}
+
+void TaskCore::pop_inner_scope(ScopeTimer* s) noexcept {
+    // Scopes close innermost first, except when a suspended chain of frames is destroyed from
+    // its root (outer frames first): then walk.
+    for (ScopeTimer** p = &m_scopes; *p; p = &(*p)->m_outer_scope) {
+        if (*p == s) {
+            *p = s->m_outer_scope;
+            break;
+        }
+    }
+    s->m_outer_scope = nullptr;
+}
+
+void TaskCore::arm_unarmed_scopes() {
+    for (ScopeTimer* s = m_scopes; s && !s->m_armed; s = s->m_outer_scope)
+        s->arm();
 }
 
 void TaskCore::wake() {
@@ -136,6 +154,7 @@ void TaskCore::run() {
     loop.m_current_task = this;
     m_resume.resume();
     loop.m_current_task = outer;
+    arm_scopes(); // a suspension on a foreign awaitable did not go through suspend()
     if (done())
         loop.unregister_task(this); // may free this task: touch nothing after
 }

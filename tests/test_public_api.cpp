@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 #include <sstream>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -114,6 +117,53 @@ TEST(PublicApi, EveryCoreNameThroughTheUmbrellaHeader) {
     asyncio::CancelledError c("why");
     EXPECT_EQ(c.message(), "why");
     EXPECT_THROW(throw asyncio::LookupError("x"), std::exception);
+}
+
+asyncio::Coro<int> value_after(double delay, int value) {
+    co_await asyncio::sleep(delay);
+    co_return value;
+}
+
+asyncio::Coro<int> combinators() {
+    // gather: a tuple in argument order; a range gives a vector; return_exceptions gives Results.
+    auto [a, b] = co_await asyncio::gather(value_after(0.2, 1), value_after(0.1, 2));
+    EXPECT_EQ(a + b, 3);
+    std::vector<asyncio::Coro<int>> coros;
+    coros.push_back(value_after(0.1, 3));
+    std::vector<int> values = co_await asyncio::gather(std::move(coros));
+    EXPECT_EQ(values, std::vector<int>{3});
+    auto [r] = co_await asyncio::gather(asyncio::return_exceptions, value_after(0, 4));
+    asyncio::Result<int> result = r;
+    EXPECT_TRUE(result.has_value() && !result.error());
+    EXPECT_EQ(result.value(), 4);
+
+    // shield and wait_for (seconds, a chrono duration, std::nullopt).
+    asyncio::Task<int> task = asyncio::create_task(value_after(0.5, 5));
+    asyncio::Future<int> outer = asyncio::shield(task);
+    EXPECT_THROW(co_await asyncio::wait_for(outer, 100ms), asyncio::TimeoutError);
+    EXPECT_EQ(co_await asyncio::wait_for(task, 1.0), 5);
+    EXPECT_EQ(co_await asyncio::wait_for(value_after(0, 6), std::nullopt), 6);
+
+    // wait: {done, pending}; as_completed: both ways of iterating.
+    std::vector<asyncio::Task<int>> tasks{asyncio::create_task(value_after(0.1, 7)),
+                                          asyncio::create_task(value_after(1, 8))};
+    asyncio::WaitOptions options{.timeout = 0.5, .return_when = asyncio::FIRST_COMPLETED};
+    asyncio::WaitResult<asyncio::Task<int>> split = co_await asyncio::wait(tasks, options);
+    EXPECT_EQ(split.done.size(), 1u);
+    EXPECT_EQ(split.pending.size(), 1u);
+    (void)asyncio::FIRST_EXCEPTION;
+    (void)asyncio::ALL_COMPLETED;
+    int sum = 0;
+    for (auto next : asyncio::as_completed(tasks, 10))
+        sum += co_await next;
+    asyncio::AsCompleted<asyncio::Task<int>> it = asyncio::as_completed(tasks);
+    while (std::optional<asyncio::Task<int>> t = co_await it.anext())
+        sum += t->result();
+    co_return sum;
+}
+
+TEST(PublicApi, CombinatorsThroughTheUmbrellaHeader) {
+    EXPECT_EQ(asyncio::run(combinators(), asyncio::RunOptions{.virtual_time = true}), 30);
 }
 
 } // namespace

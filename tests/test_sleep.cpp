@@ -10,15 +10,6 @@
 
 #include "asyncio_test.hpp"
 
-// The loop's timer heap and single iterations are not public; EventLoop befriends this struct
-// for tests.
-namespace asyncio::detail {
-struct LoopTestAccess {
-    static std::size_t timer_count(const EventLoop& loop) { return loop.m_timers.size(); }
-    static void run_once(EventLoop& loop) { loop.run_once(); }
-};
-} // namespace asyncio::detail
-
 namespace {
 
 using asyncio::Coro;

@@ -5,9 +5,20 @@
 #include <gtest/gtest.h>
 
 #include <asyncio.hpp>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
+
+// The loop's ready queue, timer heap and single iterations are not public; EventLoop befriends
+// this struct for tests.
+namespace asyncio::detail {
+struct LoopTestAccess {
+    static std::size_t timer_count(const EventLoop& loop) { return loop.m_timers.size(); }
+    static std::size_t ready_count(const EventLoop& loop) { return loop.m_ready.size(); }
+    static void run_once(EventLoop& loop) { loop.run_once(); }
+};
+} // namespace asyncio::detail
 
 namespace asyncio::testing {
 
@@ -24,6 +35,12 @@ protected:
     void run_briefly() {
         loop->call_soon([this] { loop->stop(); });
         loop->run_forever();
+    }
+
+    // CPython's `while loop._ready: run_briefly(loop)`: iterates until nothing is ready.
+    void run_until_idle() {
+        while (detail::LoopTestAccess::ready_count(*loop) > 0)
+            run_briefly();
     }
 
     template <class T>

@@ -109,6 +109,8 @@ public:
     void report_callback_error(std::exception_ptr e) noexcept;
     void remove_node(CallbackNode* n) noexcept;
     std::size_t remove_callback(std::uint64_t id) noexcept;
+    // The first registration of the done list (follow `next` for the others), null if none.
+    CallbackNode* first_node() const noexcept { return m_cb_head; }
 
     // The loop, or RuntimeError if the loop was destroyed.
     EventLoop& loop() const;

@@ -33,6 +33,21 @@ protected:
     ~Waiter() = default;
 };
 
+// A timeout scope open in a task (wait_for's deadline, asyncio's Timeout). Scopes nest, so the
+// task keeps them as a stack (innermost first). Arming is lazy: the task arms its unarmed scopes
+// when it suspends, so work that completes inside a scope without ever suspending costs no clock
+// read and no timer. Unarmed scopes are always the innermost ones.
+class ScopeTimer {
+public:
+    ScopeTimer* m_outer_scope = nullptr;
+    bool m_armed = false;
+    // Starts the scope's timer (its deadline counts from now) and sets m_armed.
+    virtual void arm() = 0;
+
+protected:
+    ~ScopeTimer() = default;
+};
+
 // Invariants (as asyncio.Task):
 // - while pending, the task is on its loop's task list, which holds one reference: dropping
 //   every handle never loses a task;
@@ -43,6 +58,8 @@ protected:
 //   co_await throws a CancelledError of its own (its wait was aborted, or the future it awaited
 //   was cancelled), that one is thrown and consumes the pending one, as asyncio's step keeps a
 //   CancelledError it is already throwing in;
+// - m_scopes lists the timeout scopes open in the task's coroutine chain, innermost first; the
+//   unarmed ones are a prefix, and none is unarmed while the task is suspended;
 // - m_leaf is the innermost frame of the task's coroutine chain while the task has a frame;
 // - once done, the coroutine frame is destroyed and the result lives in TaskState<T>.
 class TaskCore : public FutureCore, public Runnable {
@@ -70,6 +87,23 @@ public:
     // The resumed co_await throws its own CancelledError instead: nothing is left pending.
     void consume_cancel() noexcept { m_throw_cancel = false; }
     void set_leaf(PromiseBase* p) noexcept { m_leaf = p; }
+    // Timeout scopes (innermost first); see ScopeTimer.
+    void push_scope(ScopeTimer* s) noexcept {
+        s->m_outer_scope = m_scopes;
+        m_scopes = s;
+    }
+    void pop_scope(ScopeTimer* s) noexcept {
+        if (m_scopes == s) {
+            m_scopes = s->m_outer_scope;
+            s->m_outer_scope = nullptr;
+        } else {
+            pop_inner_scope(s);
+        }
+    }
+    void arm_scopes() {
+        if (m_scopes && !m_scopes->m_armed)
+            arm_unarmed_scopes();
+    }
     void record_traceback(const PromiseBase& p);
 
     // The stack: the frames of the suspended chain, or the traceback of the failure.
@@ -90,6 +124,8 @@ protected:
     const char* kind() const noexcept override { return "Task"; }
     void finish_from(PromiseBase& p, bool has_value) noexcept;
     [[noreturn]] void throw_cancel();
+    void arm_unarmed_scopes();
+    void pop_inner_scope(ScopeTimer* s) noexcept;
 
     std::coroutine_handle<> m_root;
     std::coroutine_handle<> m_resume;
@@ -100,6 +136,7 @@ protected:
     const char* m_coro_file;
     int m_coro_line;
     Waiter* m_waiter = nullptr;
+    ScopeTimer* m_scopes = nullptr;
     int m_num_cancels_requested = 0;
     bool m_must_cancel = false;
     bool m_throw_cancel = false;

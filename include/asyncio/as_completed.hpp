@@ -1,0 +1,289 @@
+// asyncio.tasks.as_completed: the results of tasks and futures in the order they finish.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "coroutines.hpp"
+#include "detail/awaitables.hpp"
+#include "detail/future_core.hpp"
+#include "detail/future_wait.hpp"
+#include "detail/intrusive.hpp"
+#include "detail/runnable.hpp"
+#include "detail/task_core.hpp"
+#include "events.hpp"
+#include "futures.hpp"
+#include "tasks.hpp"
+
+namespace asyncio {
+
+namespace detail {
+
+// The shared state of an as_completed() iteration: asyncio's _AsCompletedIterator with its
+// queue of finished children. Invariants:
+// - m_nodes[i] is on child i's done list while child i is pending and in todo (the state keeps
+//   the children alive, and unregisters in its destructor); when child i completes, its node is
+//   queued (asyncio's call_soon) holding a reference on the state, and then moves i from todo
+//   to the done queue;
+// - when the timeout fires (a queued hop, asyncio's call_later handle), every child still in
+//   todo is unregistered and gives a timeout marker (npos) to the queue instead;
+// - every push to the queue wakes the first waiting getter; a getter woken but cancelled before
+//   it takes an item passes the wake-up on;
+// - m_left counts the items iteration may still take (one per distinct child).
+class AsCompletedCore : public Runnable, public TimerNode {
+public:
+    static constexpr std::size_t npos = ~std::size_t{0};
+
+    void add_ref() noexcept { ++m_refs; }
+    void release() noexcept {
+        if (--m_refs == 0)
+            delete this;
+    }
+
+    // Takes one item of the iteration; false when all were taken.
+    bool take() noexcept {
+        if (m_left == 0)
+            return false;
+        --m_left;
+        return true;
+    }
+    bool empty() const noexcept { return m_done.empty(); }
+    // The index of the next finished child, or npos for a timeout.
+    std::size_t pop() noexcept {
+        std::size_t i = m_done.front();
+        m_done.pop_front();
+        return i;
+    }
+
+    // Suspends a task until the queue has an item (asyncio's Queue.get, one round).
+    class Get final : public Waiter {
+    public:
+        explicit Get(AsCompletedCore& core) noexcept : m_core(&core) {}
+        // Movable only before it is awaited (the coroutine machinery may move it).
+        Get(Get&& o) noexcept : m_core(o.m_core) {}
+        Get& operator=(const Get&) = delete;
+        ~Get();
+        bool await_ready() const noexcept { return false; }
+        template <class P>
+        void await_suspend(std::coroutine_handle<P> h) {
+            suspend(h, task_of(h), promise_of(h));
+        }
+        void await_resume();
+        bool abort(const std::string& msg) override;
+        void describe_wait(std::ostream& os) const override;
+
+    private:
+        friend class AsCompletedCore;
+        enum class State : std::uint8_t { idle, waiting, woken, aborted };
+        void suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf);
+
+        AsCompletedCore* m_core;
+        TaskCore* m_task = nullptr;
+        Get* m_prev = nullptr;
+        Get* m_next = nullptr;
+        State m_state = State::idle;
+        std::string m_message;
+    };
+
+    void on_timer() override;
+    void run() override;
+    void discard() noexcept override { release(); }
+
+protected:
+    AsCompletedCore(EventLoop* loop, std::vector<FutureCore*> children,
+                    std::optional<double> timeout);
+    virtual ~AsCompletedCore();
+
+private:
+    struct Node final : CallbackNode, Runnable {
+        AsCompletedCore* owner = nullptr;
+        std::size_t index = 0;
+        void on_done(FutureCore& f) noexcept override;
+        void describe_callback(std::ostream& os) const override;
+        void run() override;
+        void discard() noexcept override { owner->release(); }
+    };
+
+    void handle_completion(std::size_t i);
+    void handle_timeout();
+    void put(std::size_t i);
+    void wakeup_next() noexcept;
+    void unlink(Get* g) noexcept;
+
+    std::uint32_t m_refs = 0;
+    LoopLink* m_link = nullptr;
+    std::vector<FutureCore*> m_cores;
+    std::unique_ptr<Node[]> m_nodes;
+    std::vector<bool> m_todo;
+    std::size_t m_todo_count;
+    std::size_t m_left;
+    std::deque<std::size_t> m_done;
+    Get* m_getters_head = nullptr;
+    Get* m_getters_tail = nullptr;
+};
+
+template <class H>
+class AsCompletedState final : public AsCompletedCore {
+public:
+    AsCompletedState(EventLoop* loop, std::vector<H> children, std::vector<FutureCore*> cores,
+                     std::optional<double> timeout)
+        : AsCompletedCore(loop, std::move(cores), timeout), m_children(std::move(children)) {}
+    std::vector<H> m_children;
+};
+
+// asyncio's _wait_for_one: the next finished child's result (or exception), TimeoutError once
+// the timeout has passed.
+template <class V, class H>
+Coro<V> as_completed_next(IntrusivePtr<AsCompletedState<H>> s) {
+    while (s->empty())
+        co_await AsCompletedCore::Get(*s);
+    std::size_t i = s->pop();
+    if (i == AsCompletedCore::npos)
+        throw TimeoutError();
+    H& f = s->m_children[i];
+    f.core().check_result();
+    co_return read_value<V>(value_slot(f));
+}
+
+// The same, giving the finished task or future itself (asyncio 3.13's async iteration).
+template <class H>
+Coro<std::optional<H>> as_completed_anext(IntrusivePtr<AsCompletedState<H>> s) {
+    if (!s->take())
+        co_return std::nullopt;
+    while (s->empty())
+        co_await AsCompletedCore::Get(*s);
+    std::size_t i = s->pop();
+    if (i == AsCompletedCore::npos)
+        throw TimeoutError();
+    co_return s->m_children[i];
+}
+
+} // namespace detail
+
+// The iteration as_completed() returns; H is the handle type (Task<T>, Future<T>, TaskRef or
+// FutureRef; a coroutine's task is a Task<T>).
+//
+// Plain iteration: `for (auto next : as_completed(aws)) { T r = co_await next; }` gives one
+// Coro per distinct child (dereference each position once); awaiting any of them gives the
+// earliest result not yet given (they are not tied to particular children, and may be awaited
+// in any order or concurrently), rethrows that child's exception (CancelledError if it was
+// cancelled), or throws TimeoutError once the timeout has passed with results missing. Leaving
+// the loop early and iterating again goes on where it stopped.
+//
+// Async iteration (asyncio 3.13): `while (auto t = co_await it.anext())` gives the children
+// themselves as they finish (the tasks made for coroutines), then std::nullopt; TimeoutError
+// as above.
+//
+// Cancellation: cancelling a task awaiting one of the Coros (or anext()) ends that await with
+// CancelledError; the children are not cancelled, and a result it was about to take stays
+// for the next await.
+template <class H>
+class AsCompleted {
+    using State = detail::AsCompletedState<H>;
+
+public:
+    using handle_type = H;
+    using value_type = detail::ValueOf<typename detail::FutureLikeTraits<H>::type>;
+
+    explicit AsCompleted(detail::IntrusivePtr<State> state) noexcept : m_state(std::move(state)) {}
+
+    class iterator {
+    public:
+        using value_type = Coro<AsCompleted::value_type>;
+        using difference_type = std::ptrdiff_t;
+
+        iterator() noexcept = default;
+        value_type operator*() const {
+            return detail::as_completed_next<AsCompleted::value_type>(m_state);
+        }
+        iterator& operator++() {
+            m_has = m_state->take();
+            return *this;
+        }
+        void operator++(int) { ++*this; }
+        friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+            return !it.m_has;
+        }
+
+    private:
+        friend class AsCompleted;
+        explicit iterator(detail::IntrusivePtr<State> s) : m_state(std::move(s)) { ++*this; }
+        detail::IntrusivePtr<State> m_state;
+        bool m_has = false;
+    };
+
+    // Takes the first item (or none): the next position of the iteration.
+    iterator begin() { return iterator(m_state); }
+    std::default_sentinel_t end() const noexcept { return {}; }
+
+    // The next child to finish, itself; std::nullopt once all were given.
+    Coro<std::optional<H>> anext() { return detail::as_completed_anext<H>(m_state); }
+
+private:
+    detail::IntrusivePtr<State> m_state;
+};
+
+// Runs the awaitables of `aws` (any range of Task<T>, Future<T>, TaskRef, FutureRef, or - moved -
+// coroutines and other awaitables, which become tasks: RuntimeError without a running loop)
+// concurrently and iterates their results in the order they finish; duplicates count once.
+// `timeout` (seconds, a chrono duration, or std::nullopt) bounds the whole iteration. See
+// AsCompleted for the two ways to iterate.
+//
+// Cancellation: cancelling the task awaiting one of the iteration's awaitables ends that await
+// with CancelledError and nothing else: the inputs go on running, and the result it would have
+// taken stays for the next await. The timeout never cancels the inputs either.
+template <class Range>
+auto as_completed(Range&& aws, detail::OptionalSeconds timeout = std::nullopt) {
+    static_assert(std::ranges::input_range<Range> &&
+                      !detail::FutureLike<std::remove_cvref_t<Range>> &&
+                      !Awaitable<std::remove_cvref_t<Range>>,
+                  "as_completed() expects a range of awaitables (e.g. a std::vector), not a "
+                  "single one (asyncio's TypeError)");
+    using E = std::remove_cvref_t<std::ranges::range_reference_t<Range>>;
+    detail::check_awaitable_arg<E>();
+    static_assert(detail::FutureLike<E> || !std::is_lvalue_reference_v<Range>,
+                  "as_completed() consumes coroutines and awaitables: pass their range with "
+                  "std::move");
+    using H = detail::handle_of_t<E>;
+    std::optional<double> seconds;
+    if (timeout.has_value())
+        seconds = timeout.checked();
+    EventLoop* loop = nullptr;
+    std::vector<H> all;
+    for (auto&& a : aws) {
+        if (!loop)
+            loop = &detail::loop_for(a);
+        if constexpr (detail::FutureLike<E>)
+            all.push_back(detail::ensure_future(a, *loop));
+        else
+            all.push_back(detail::ensure_future(std::move(a), *loop));
+    }
+    std::vector<const void*> ids;
+    ids.reserve(all.size());
+    for (const H& f : all)
+        ids.push_back(&f.core());
+    std::vector<bool> keep = detail::first_occurrences(ids);
+    std::vector<H> unique;
+    std::vector<detail::FutureCore*> cores;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        if (keep[i]) {
+            cores.push_back(&all[i].core());
+            unique.push_back(std::move(all[i]));
+        }
+    }
+    auto* state =
+        new detail::AsCompletedState<H>(loop, std::move(unique), std::move(cores), seconds);
+    return AsCompleted<H>(detail::IntrusivePtr<detail::AsCompletedState<H>>(state));
+}
+
+} // namespace asyncio

@@ -1,0 +1,291 @@
+// asyncio.timeouts and asyncio.tasks.wait_for: wait for an awaitable with a timeout.
+#pragma once
+
+#include <cmath>
+#include <coroutine>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <new>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "coroutines.hpp"
+#include "detail/awaitables.hpp"
+#include "detail/future_wait.hpp"
+#include "detail/runnable.hpp"
+#include "detail/task_core.hpp"
+#include "events.hpp"
+#include "exceptions.hpp"
+#include "futures.hpp"
+#include "tasks.hpp"
+
+namespace asyncio {
+
+namespace detail {
+
+// A timeout scope of one task (asyncio's Timeout, as wait_for uses it). Invariants:
+// - entered: on the task's scope stack from enter() to exit(), with the task's cancelling()
+//   count at entry;
+// - armed lazily (ScopeTimer): the deadline counts from the first suspension inside the scope,
+//   which on the loop's clock is the moment of entry unless the work runs synchronously for a
+//   while first; work that completes without suspending never touches the timer heap;
+// - when the timer fires, a Fire is queued (asyncio's call_at handle: it runs after what is
+//   already ready) and cancels the task, unless the task or future awaited in the scope is done
+//   by then: the task is about to resume with its result, and the result wins (asyncio 3.12+
+//   would cancel the task anyway and raise TimeoutError);
+// - exit() removes the timer and detaches a queued Fire, so none outlives the scope.
+class TimeoutScope : public ScopeTimer, public TimerNode {
+public:
+    explicit TimeoutScope(double delay) noexcept : m_delay(delay) {}
+    TimeoutScope(const TimeoutScope&) = delete;
+    TimeoutScope& operator=(const TimeoutScope&) = delete;
+    ~TimeoutScope() {
+        if (m_entered) // the frame is destroyed while suspended in the scope
+            exit();
+    }
+
+    // RuntimeError without a task. `awaited`: the task or future awaited in the scope, if any.
+    void enter(TaskCore* task, FutureCore* awaited) {
+        if (!task)
+            throw_no_task();
+        m_task = task;
+        m_awaited = awaited;
+        m_cancelling = task->cancelling();
+        m_armed = false;
+        m_expired = false;
+        m_entered = true;
+        task->push_scope(this);
+    }
+    bool entered() const noexcept { return m_entered; }
+    // Leaves the scope; true if it expired, in which case the caller uncancels the task.
+    bool exit() noexcept {
+        m_entered = false;
+        m_task->pop_scope(this);
+        if (m_armed) // only then can a timer or a queued Fire exist, or the scope have expired
+            disarm();
+        return m_expired;
+    }
+    TaskCore* task() const noexcept { return m_task; }
+    int cancelling_on_entry() const noexcept { return m_cancelling; }
+
+    void arm() override;
+    void on_timer() override;
+
+private:
+    struct Fire;
+    [[noreturn]] static void throw_no_task();
+    void disarm() noexcept;
+    void expire();
+
+    TaskCore* m_task = nullptr;
+    FutureCore* m_awaited = nullptr;
+    Fire* m_fire = nullptr;
+    double m_delay;
+    int m_cancelling = 0;
+    bool m_entered = false;
+    bool m_expired = false;
+};
+
+// asyncio's _cancel_and_wait: cancels `fut` and waits until it is done, through a future of its
+// own so that this wait itself stays cancellable.
+Coro<void> cancel_and_wait(FutureRef fut);
+
+template <class R, class H>
+R result_of_handle(H& h) {
+    h.core().check_result();
+    if constexpr (!std::is_void_v<R>)
+        return read_value<R>(value_slot(h));
+}
+
+// wait_for() with a timeout <= 0 on work not yet done: cancel it, wait, then TimeoutError.
+template <class R, class H>
+Coro<R> timeout_now(H fut) {
+    co_await cancel_and_wait(fut);
+    try {
+        co_return result_of_handle<R>(fut);
+    } catch (const CancelledError&) {
+        std::throw_with_nested(TimeoutError());
+    }
+}
+template <class H>
+Coro<void> timeout_now_void(H fut) {
+    co_await cancel_and_wait(fut);
+    try {
+        fut.core().check_result();
+    } catch (const CancelledError&) {
+        std::throw_with_nested(TimeoutError());
+    }
+}
+
+// Resumes `h` per the result of an inner await_suspend (void, bool or a handle).
+template <class Inner, class P>
+std::coroutine_handle<> suspend_inner(Inner& inner, std::coroutine_handle<P> h) {
+    using S = decltype(inner.await_suspend(h));
+    if constexpr (std::is_void_v<S>) {
+        inner.await_suspend(h);
+        return std::noop_coroutine();
+    } else if constexpr (std::is_same_v<S, bool>) {
+        if (inner.await_suspend(h))
+            return std::noop_coroutine();
+        return h;
+    } else {
+        return inner.await_suspend(h);
+    }
+}
+
+// The awaiter of wait_for(): the awaitable S (an lvalue argument is awaited as an lvalue, so a
+// task's value is copied, not moved out), awaited in place under a TimeoutScope.
+template <class S, bool Move>
+class [[nodiscard("wait_for() does nothing until it is awaited")]] WaitFor {
+    using Src = std::conditional_t<Move, S&&, S&>;
+    using Got = awaiter_t<Src>;
+    static constexpr bool k_self = std::is_reference_v<Got>;
+    using Inner = std::remove_reference_t<Got>;
+    using Stored = std::conditional_t<k_self, Empty, Inner>;
+    using H = handle_of_t<S>;
+
+public:
+    using R = raw_await_t<Src>;
+
+    // `timeout`: seconds, or NaN for none.
+    template <class A>
+    WaitFor(A && aw, double timeout)
+        : m_aw(std::forward<A>(aw)), m_timeout(timeout), m_scope(timeout) {}
+    // Movable only before it is awaited (the coroutine machinery may move it into the frame).
+    WaitFor(WaitFor && o) noexcept(std::is_nothrow_move_constructible_v<S>)
+        : m_aw(std::move(o.m_aw)), m_timeout(o.m_timeout), m_scope(o.m_timeout) {}
+    WaitFor& operator=(const WaitFor&) = delete;
+    ~WaitFor() {
+        if (m_has_inner)
+            m_inner.Stored::~Stored(); // qualified: the awaiter is destroyed as what it is
+    }
+
+    bool await_ready() {
+        if (std::isnan(m_timeout)) {
+            m_mode = Mode::plain;
+            return make_inner().await_ready();
+        }
+        if (m_timeout <= 0) { // asyncio's special case: no scope, cancel at once
+            m_mode = Mode::now;
+            m_handle.emplace(ensure_future(static_cast<Src>(m_aw), get_running_loop()));
+            if (m_handle->done())
+                return true;
+            if constexpr (std::is_void_v<R>)
+                m_now.emplace(timeout_now_void(*m_handle));
+            else
+                m_now.emplace(timeout_now<R>(*m_handle));
+            return false;
+        }
+        m_mode = Mode::scoped;
+        return make_inner().await_ready();
+    }
+
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+        if (m_mode == Mode::now) {
+            auto now = m_now->operator co_await();
+            (void)now.await_ready();
+            return now.await_suspend(h);
+        }
+        if (m_mode == Mode::plain)
+            return suspend_inner(inner(), h);
+        FutureCore* awaited = nullptr;
+        if constexpr (FutureLike<S>)
+            awaited = &m_aw.core();
+        m_scope.enter(task_of(h), awaited);
+        try {
+            return suspend_inner(inner(), h);
+        } catch (...) {
+            m_scope.exit();
+            throw;
+        }
+    }
+
+    R await_resume() {
+        if (m_mode == Mode::now) {
+            if (!m_now)
+                return result_of_handle<R>(*m_handle);
+            if constexpr (std::is_void_v<R>)
+                (void)m_now->operator co_await().await_resume();
+            else
+                return m_now->operator co_await().await_resume();
+        }
+        if (m_mode == Mode::plain || !m_scope.entered() || !m_scope.exit())
+            return inner().await_resume();
+        // The timeout expired: asyncio's Timeout.__aexit__.
+        const int left = m_scope.task()->uncancel();
+        try {
+            return inner().await_resume();
+        } catch (const CancelledError&) {
+            if (left <= m_scope.cancelling_on_entry())
+                std::throw_with_nested(TimeoutError());
+            throw; // a cancel of the task besides the timeout's: it wins
+        }
+    }
+
+private:
+    enum class Mode : unsigned char { plain, scoped, now };
+
+    Inner& make_inner() {
+        if constexpr (!k_self) {
+            ::new (static_cast<void*>(std::addressof(m_inner)))
+                Inner(get_awaiter(static_cast<Src>(m_aw)));
+            m_has_inner = true;
+        }
+        return inner();
+    }
+    Inner& inner() noexcept {
+        if constexpr (k_self)
+            return m_aw;
+        else
+            return m_inner;
+    }
+
+    S m_aw;
+    union {
+        Stored m_inner;
+    };
+    bool m_has_inner = false;
+    Mode m_mode = Mode::plain;
+    double m_timeout; // NaN: none
+    TimeoutScope m_scope;
+    std::optional<H> m_handle;
+    std::optional<Coro<R>> m_now;
+};
+
+} // namespace detail
+
+// Waits for `aw` (a Coro, Task, Future or any awaitable) with a timeout in seconds (a number
+// or any chrono duration; std::nullopt: no timeout) and gives its result, as asyncio 3.12+:
+// a coroutine is awaited in place in the current task, under a timeout scope (no task is made).
+// When the timeout expires, the current task is cancelled, which cancels the awaited work at
+// its innermost co_await (an awaited task is cancelled in turn); once the work has finished
+// cancelling, TimeoutError is thrown, with the CancelledError nested in it
+// (std::rethrow_if_nested). If the work swallows the cancellation and returns a value, that
+// value is returned; if its clean-up throws another exception, that one comes out. A timeout
+// <= 0 on work not yet done cancels it at once and waits for it the same way (a coroutine is
+// made a task first, asyncio's special case). Must be awaited inside a task (RuntimeError);
+// ValueError for a NaN timeout.
+//
+// Two deviations, both invisible on virtual time: if the awaited task or future finished in the
+// iteration in which the timeout expires, its result wins (asyncio 3.12+ would still raise
+// TimeoutError; this library's contract keeps the result). And the deadline counts from the
+// first suspension of the work rather than from the call: on the loop's clock that is the
+// same moment, unless the work first computes synchronously for a while. That is what keeps the
+// fast path free: a coroutine that completes without suspending costs no allocation of
+// wait_for's own, no clock read and no timer.
+//
+// Cancellation: cancelling the awaiting task cancels the awaited work (a task or future being
+// awaited is cancelled too) and is never lost, even when it races with the work's completion:
+// CancelledError comes out, not the result. To keep the work running, wrap it in shield().
+template <class A>
+detail::WaitFor<std::remove_cvref_t<A>, !std::is_lvalue_reference_v<A>>
+wait_for(A&& aw, detail::OptionalSeconds timeout) {
+    detail::check_awaitable_arg<A>();
+    return {std::forward<A>(aw),
+            timeout.has_value() ? timeout.checked() : std::numeric_limits<double>::quiet_NaN()};
+}
+
+} // namespace asyncio

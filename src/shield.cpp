@@ -1,0 +1,160 @@
+// shield(): the outer future's callbacks, and the report of a shielded future's failure.
+#include "asyncio/shield.hpp"
+
+#include <ostream>
+#include <typeinfo>
+
+#include "util.hpp"
+
+namespace asyncio::detail {
+
+namespace {
+
+// asyncio's _log_on_exception: left on a pending inner whose shield was cancelled, so that its
+// failure, which nobody can receive any more, reaches the exception handler.
+class LogOnException final : public CallbackNode, public Runnable {
+public:
+    void on_done(FutureCore& f) noexcept override {
+        f.add_ref();
+        m_fired = &f;
+        f.schedule(this);
+    }
+    void dispose() noexcept override { delete this; }
+    void describe_callback(std::ostream& os) const override { os << "_log_on_exception()"; }
+    void run() override {
+        FutureCore* f = m_fired;
+        if (!f->cancelled()) {
+            if (std::exception_ptr e = f->exception())
+                report(*f, e);
+        }
+        discard();
+    }
+    void discard() noexcept override {
+        m_fired->release();
+        delete this;
+    }
+
+private:
+    static void report(FutureCore& f, const std::exception_ptr& e) noexcept {
+        EventLoop* loop = f.link()->loop;
+        if (!loop)
+            return;
+        ExceptionContext ctx;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            ctx.message = type_name(typeid(x));
+        } catch (...) {
+            ctx.message = "unknown";
+        }
+        ctx.message += " exception in shielded future";
+        ctx.exception = e;
+        if (f.is_task())
+            ctx.task = TaskRef(static_cast<TaskCore*>(&f));
+        else
+            ctx.future = FutureRef(&f);
+        loop->call_exception_handler(ctx);
+    }
+
+    FutureCore* m_fired = nullptr;
+};
+
+} // namespace
+
+ShieldCore::ShieldCore(EventLoop& loop, FutureCore& inner, void* inner_value) noexcept
+    : FutureCore(loop), m_inner(&inner), m_inner_value(inner_value) {
+    m_inner_node.owner = this;
+    m_outer_node.owner = this;
+    inner.add_node(&m_inner_node);
+    add_ref(); // held by m_inner_node while registered
+    add_node(&m_outer_node);
+}
+
+ShieldCore::~ShieldCore() {
+    // The outer node lives here: take it off this future's list before ~FutureCore walks it.
+    if (m_outer_node.linked())
+        remove_node(&m_outer_node);
+}
+
+void ShieldCore::inner_done(FutureCore& inner) {
+    if (done()) // cancelled (or set by hand): the inner's outcome goes nowhere
+        return;
+    if (inner.cancelled()) {
+        FutureCore::cancel("");
+        return;
+    }
+    if (std::exception_ptr e = inner.exception()) {
+        set_exception(std::move(e));
+        return;
+    }
+    copy_value(m_inner_value);
+    set_finished();
+}
+
+void ShieldCore::outer_done() {
+    if (!m_inner_node.linked())
+        return; // the inner is done, or gone
+    FutureCore* inner = m_inner;
+    inner->remove_node(&m_inner_node);
+    // Keep one reporter per inner: remove any a previous shield left, then add this one.
+    for (CallbackNode* n = inner->first_node(); n;) {
+        CallbackNode* next = n->next;
+        if (dynamic_cast<LogOnException*>(n)) {
+            inner->remove_node(n);
+            n->dispose();
+        }
+        n = next;
+    }
+    inner->add_node(new LogOnException);
+    release(); // the reference m_inner_node held (the caller holds another)
+}
+
+void ShieldCore::InnerNode::on_done(FutureCore& f) noexcept {
+    f.add_ref();
+    fired = &f;
+    f.schedule(this); // the reference on the owner now stands for the queued callback
+}
+
+void ShieldCore::InnerNode::dispose() noexcept {
+    owner->m_inner = nullptr; // the pending inner was destroyed: it can never complete
+    owner->release();
+}
+
+void ShieldCore::InnerNode::describe_callback(std::ostream& os) const {
+    os << "shield._inner_done_callback()";
+}
+
+void ShieldCore::InnerNode::run() {
+    ShieldCore* o = owner;
+    try {
+        o->inner_done(*fired);
+    } catch (...) { // copying the value threw
+        if (!o->done())
+            o->set_exception(std::current_exception());
+    }
+    discard();
+}
+
+void ShieldCore::InnerNode::discard() noexcept {
+    std::exchange(fired, nullptr)->release();
+    owner->release(); // may destroy the owner and this node
+}
+
+void ShieldCore::OuterNode::on_done(FutureCore& f) noexcept {
+    owner->add_ref();
+    f.schedule(this);
+}
+
+void ShieldCore::OuterNode::describe_callback(std::ostream& os) const {
+    os << "shield._outer_done_callback()";
+}
+
+void ShieldCore::OuterNode::run() {
+    ShieldCore* o = owner;
+    o->outer_done();
+    o->release(); // may destroy the owner and this node
+}
+
+void ShieldCore::OuterNode::discard() noexcept { owner->release(); }
+
+} // namespace asyncio::detail

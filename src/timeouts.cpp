@@ -1,0 +1,72 @@
+// wait_for(): the timeout scope (lazily armed timer, queued expiry) and _cancel_and_wait.
+#include "asyncio/timeouts.hpp"
+
+namespace asyncio::detail {
+
+// What the fired timer queues: asyncio's call_at handle of Timeout._on_timeout. It runs after
+// what was already ready in this iteration; a scope that ends first detaches it.
+struct TimeoutScope::Fire final : Runnable {
+    TimeoutScope* scope;
+    explicit Fire(TimeoutScope* s) noexcept : scope(s) {}
+    void run() override {
+        std::unique_ptr<Fire> self(this);
+        if (TimeoutScope* s = scope) {
+            s->m_fire = nullptr;
+            s->expire();
+        }
+    }
+    void discard() noexcept override {
+        if (scope)
+            scope->m_fire = nullptr;
+        delete this;
+    }
+};
+
+void TimeoutScope::throw_no_task() {
+    throw RuntimeError("wait_for() with a timeout must be awaited inside a Task");
+}
+
+void TimeoutScope::disarm() noexcept {
+    if (scheduled()) // a closed loop has dropped its timers already
+        m_task->link()->loop->remove_timer(this);
+    if (m_fire) {
+        m_fire->scope = nullptr;
+        m_fire = nullptr;
+    }
+}
+
+void TimeoutScope::arm() {
+    m_armed = true;
+    EventLoop& loop = m_task->loop();
+    when = loop.time() + m_delay;
+    loop.add_timer(this);
+}
+
+void TimeoutScope::on_timer() {
+    m_fire = new Fire(this);
+    m_task->loop().push_ready(m_fire);
+}
+
+void TimeoutScope::expire() {
+    if (m_awaited && m_awaited->done())
+        return; // it finished in this iteration: the task resumes with its result
+    m_expired = true;
+    m_task->cancel("");
+}
+
+Coro<void> cancel_and_wait(FutureRef fut) {
+    Future<void> waiter = get_running_loop().create_future<void>();
+    // Like asyncio's release of the waiter by a done callback (one iteration later).
+    struct Unregister {
+        FutureRef fut;
+        CallbackId id;
+        ~Unregister() { fut.remove_done_callback(id); }
+    } unregister{fut, fut.add_done_callback([waiter]() mutable {
+                     if (!waiter.done())
+                         waiter.set_result();
+                 })};
+    fut.cancel();
+    co_await waiter;
+}
+
+} // namespace asyncio::detail
