@@ -62,6 +62,7 @@ EventLoop::~EventLoop() {
     for (detail::TaskCore* t = m_tasks_head; t; t = t->m_next_task)
         pending.emplace_back(t);
     for (auto& t : pending) {
+        detail::ContextScope scope(&t->context()); // reported in the task's context
         ExceptionContext ctx;
         ctx.message = "Task was destroyed but it is pending!";
         ctx.task = TaskRef(t.get());

@@ -13,9 +13,12 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "contextvars.hpp"
 #include "coroutines.hpp"
 #include "detail/handle_impl.hpp"
 #include "detail/intrusive.hpp"
@@ -58,6 +61,13 @@ constexpr void check_callback() {
 
 template <class... Args>
 class CallbackAt;
+
+template <class... A>
+struct LastIsContext : std::false_type {};
+template <class A>
+struct LastIsContext<A> : std::is_same<std::remove_cvref_t<A>, Context> {};
+template <class A, class B, class... R>
+struct LastIsContext<A, B, R...> : LastIsContext<B, R...> {};
 } // namespace detail
 
 // What call_soon() and friends return. cancel() keeps the callback from running (from any
@@ -157,8 +167,10 @@ public:
     // Debug mode records where these are called, for the reports about the future or task.
     template <class T = void>
     Future<T> create_future(detail::SourceLoc where = detail::SourceLoc::current());
+    // The task runs in `context`, or in a copy of the current context when none is given.
     template <class T>
     Task<T> create_task(Coro<T> coro, std::string name = "",
+                        std::optional<Context> context = std::nullopt,
                         detail::SourceLoc where = detail::SourceLoc::current());
 
     void set_debug(bool enabled) noexcept { m_debug = enabled; }
@@ -285,9 +297,30 @@ public:
     }
 
 private:
+    // A trailing Context argument is the context the callback runs in (asyncio's `context=`),
+    // not an argument of the callback.
     template <class F>
     static HandleImpl* make(const CallbackAt& self, EventLoop& loop, bool timer, Args&&... args) {
-        check_callback<F, Args...>();
+        if constexpr (LastIsContext<Args...>::value)
+            return make_in_context<F>(self, loop, timer,
+                                      std::forward_as_tuple(std::forward<Args>(args)...),
+                                      std::make_index_sequence<sizeof...(Args) - 1>{});
+        else
+            return build<F>(self, loop, timer, nullptr, std::forward<Args>(args)...);
+    }
+
+    template <class F, class Tuple, std::size_t... I>
+    static HandleImpl* make_in_context(const CallbackAt& self, EventLoop& loop, bool timer,
+                                       Tuple&& all, std::index_sequence<I...>) {
+        const Context& context = std::get<sizeof...(I)>(all);
+        return build<F>(self, loop, timer, context.impl(),
+                        std::get<I>(std::forward<Tuple>(all))...);
+    }
+
+    template <class F, class... A>
+    static HandleImpl* build(const CallbackAt& self, EventLoop& loop, bool timer,
+                             ContextImpl* context, A&&... args) {
+        check_callback<F, A...>();
         using Fn = std::remove_reference_t<F>;
         // Debug mode keeps where the handle was made and what it was given, for its description.
         const bool debug = loop.get_debug();
@@ -295,13 +328,13 @@ private:
         const SourceLoc created = debug ? self.m_where : SourceLoc{};
         HandleImpl* h;
         if constexpr (std::is_function_v<Fn>)
-            h = new HandleFn<Fn*, std::decay_t<Args>...>(loop, timer, created,
-                                                         reinterpret_cast<Fn*>(self.m_function),
-                                                         std::forward<Args>(args)...);
+            h = new HandleFn<Fn*, std::decay_t<A>...>(loop, timer, created, context,
+                                                      reinterpret_cast<Fn*>(self.m_function),
+                                                      std::forward<A>(args)...);
         else
-            h = new HandleFn<std::decay_t<F>, std::decay_t<Args>...>(
-                loop, timer, created, std::forward<F>(*static_cast<Fn*>(self.m_object)),
-                std::forward<Args>(args)...);
+            h = new HandleFn<std::decay_t<F>, std::decay_t<A>...>(
+                loop, timer, created, context, std::forward<F>(*static_cast<Fn*>(self.m_object)),
+                std::forward<A>(args)...);
         if (debug)
             h->set_args_description(std::move(shown));
         return h;
@@ -356,13 +389,14 @@ Future<T> EventLoop::create_future(detail::SourceLoc where) {
 }
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string name, detail::SourceLoc where) {
+Task<T> EventLoop::create_task(Coro<T> coro, std::string name, std::optional<Context> context,
+                               detail::SourceLoc where) {
     check_callable_state("create_task");
     auto h = detail::take_fresh(coro);
     Task<T> task(new detail::TaskState<T>(*this, h));
     if (m_debug)
         task.core().set_created(where);
-    task.core().start(std::move(name));
+    task.core().start(std::move(name), context ? context->impl() : nullptr);
     return task;
 }
 
@@ -390,8 +424,10 @@ detail::ValueOf<T> EventLoop::run_until_complete(const Future<T>& future) {
 }
 
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name, detail::SourceLoc where) {
-    return get_running_loop().create_task(std::move(coro), std::move(name), where);
+Task<T> create_task(Coro<T> coro, std::string name, std::optional<Context> context,
+                    detail::SourceLoc where) {
+    return get_running_loop().create_task(std::move(coro), std::move(name), std::move(context),
+                                          where);
 }
 
 } // namespace asyncio
