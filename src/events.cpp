@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "asyncio/executor.hpp"
 #include "backend.hpp"
 #include "util.hpp"
 
@@ -52,10 +53,18 @@ std::unique_ptr<EventLoop> new_event_loop(LoopOptions options) {
 EventLoop::EventLoop(LoopOptions options)
     : m_debug(options.debug ? *options.debug : debug_from_env()), m_virtual(options.virtual_time),
       m_thread(std::this_thread::get_id()), m_link(new detail::LoopLink{this, 1}),
-      m_backend(std::make_unique<detail::Backend>()) {}
+      m_backend(std::make_unique<detail::Backend>()),
+      m_inbox(new detail::Inbox(m_backend.get())) {
+    m_inbox->add_ref();
+}
 
 EventLoop::~EventLoop() {
     close();
+    // Jobs still running on the default executor finish before the loop goes (they find the
+    // inbox closed and post nothing).
+    if (m_executor_joiner.joinable())
+        m_executor_joiner.join();
+    m_default_executor.reset();
     // Tasks still pending when their loop goes: their frames are destroyed (running the
     // destructors of what they hold), and each is reported, as asyncio does when it collects one.
     std::vector<detail::IntrusivePtr<detail::TaskCore>> pending;
@@ -79,6 +88,7 @@ EventLoop::~EventLoop() {
     pending.clear();
     m_link->loop = nullptr;
     m_link->release();
+    m_inbox->release();
 }
 
 double EventLoop::time() const noexcept { return m_virtual ? m_vnow : monotonic(); }
@@ -163,8 +173,11 @@ void EventLoop::run_once() {
 }
 
 void EventLoop::wait_os(double timeout) {
+    if (!m_inbox->prepare_sleep())
+        return; // something was posted meanwhile
     double start = m_virtual ? monotonic() : 0.0;
     m_backend->wait(timeout);
+    m_inbox->end_sleep();
     if (m_virtual) // something outside the loop is in flight: virtual time runs at the real rate
         m_vnow += monotonic() - start;
 }
@@ -178,16 +191,11 @@ void EventLoop::process_timers() {
 }
 
 void EventLoop::drain_inbox() {
-    if (!m_inbox_nonempty.load(std::memory_order_acquire))
-        return;
-    std::vector<detail::HandleImpl*> batch;
-    {
-        std::lock_guard lock(m_inbox_mutex);
-        batch.swap(m_inbox);
-        m_inbox_nonempty.store(false, std::memory_order_relaxed);
+    for (detail::InboxItem* item = m_inbox->take(); item;) {
+        detail::InboxItem* next = item->m_inbox_next;
+        m_ready.push(item);
+        item = next;
     }
-    for (detail::HandleImpl* h : batch)
-        m_ready.push(h);
 }
 
 Handle EventLoop::schedule(detail::HandleImpl* h) {
@@ -207,17 +215,18 @@ TimerHandle EventLoop::schedule_at(detail::HandleImpl* h, double when) {
 
 Handle EventLoop::schedule_threadsafe(detail::HandleImpl* h) {
     Handle handle(h);
-    h->add_ref();
     if (t_running_loop == this) { // same thread: keep FIFO order with call_soon
+        h->add_ref();
         push_ready(h);
         return handle;
     }
-    {
-        std::lock_guard lock(m_inbox_mutex);
-        m_inbox.push_back(h);
-        m_inbox_nonempty.store(true, std::memory_order_release);
+    // Another thread (or this one, before the loop runs): through the inbox, which refuses once
+    // the loop is closed. m_closed is not read here: it is not the other thread's to read.
+    h->add_ref();
+    if (!m_inbox->post(h)) {
+        h->release();
+        throw RuntimeError("Event loop is closed");
     }
-    m_backend->wake();
     return handle;
 }
 
@@ -298,15 +307,18 @@ void EventLoop::close() {
     if (m_closed)
         return;
     m_closed = true;
+    if (m_default_executor)
+        m_default_executor->shutdown(false);
+    detail::InboxItem* left = m_inbox->close();
     while (!m_ready.empty())
         m_ready.pop()->discard();
     while (!m_timers.empty())
         m_timers.pop()->discard_timer();
-    std::lock_guard lock(m_inbox_mutex);
-    for (detail::HandleImpl* h : m_inbox)
-        h->discard();
-    m_inbox.clear();
-    m_inbox_nonempty.store(false, std::memory_order_relaxed);
+    while (left) {
+        detail::InboxItem* next = left->m_inbox_next;
+        left->discard();
+        left = next;
+    }
 }
 
 void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {

@@ -21,10 +21,14 @@
 #include "contextvars.hpp"
 #include "coroutines.hpp"
 #include "detail/handle_impl.hpp"
+#include "detail/inbox.hpp"
+#include "detail/loop_job.hpp"
 #include "detail/intrusive.hpp"
 #include "detail/ready_queue.hpp"
+#include "detail/seconds.hpp"
 #include "detail/timer_heap.hpp"
 #include "exceptions.hpp"
+#include "executor.hpp"
 #include "futures.hpp"
 #include "tasks.hpp"
 
@@ -33,19 +37,6 @@ namespace asyncio {
 namespace detail {
 class Backend;
 struct LoopTestAccess;
-
-// A delay or a point in time: seconds as any arithmetic type, or any chrono duration.
-template <class D>
-concept Seconds = std::is_arithmetic_v<D> || requires(D d) {
-    std::chrono::duration_cast<std::chrono::duration<double>>(d);
-};
-template <Seconds D>
-constexpr double to_seconds(D d) noexcept {
-    if constexpr (std::is_arithmetic_v<D>)
-        return static_cast<double>(d);
-    else
-        return std::chrono::duration_cast<std::chrono::duration<double>>(d).count();
-}
 
 template <class F, class... Args>
 constexpr void check_callback() {
@@ -173,6 +164,34 @@ public:
                         std::optional<Context> context = std::nullopt,
                         detail::SourceLoc where = detail::SourceLoc::current());
 
+    // Runs f(args...) on `executor` (a null one means the loop's default executor, a
+    // ThreadPoolExecutor made on first use) and gives a future of its result, completed in this
+    // loop. The function runs in the worker's own context (to_thread() passes the caller's).
+    // Cancelling the future keeps a job that has not started from running; a running one runs to
+    // its end and its outcome is dropped. RuntimeError after shutdown_default_executor() (for the
+    // default executor) or on a closed loop.
+    template <class F, class... A>
+    Future<detail::call_result_t<F, A...>> run_in_executor(Executor* executor, F&& f,
+                                                           A&&... args);
+    // Replaces the default executor (the loop shares it; only a ThreadPoolExecutor will do, as in
+    // asyncio).
+    void set_default_executor(std::shared_ptr<ThreadPoolExecutor> executor);
+    // The default executor, made on first use; RuntimeError once shutdown_default_executor() was
+    // called.
+    Executor& default_executor();
+    // Shuts the default executor down and waits (in a helper thread, so the loop keeps running)
+    // until its jobs have run; afterwards run_in_executor(nullptr, ...) and to_thread() raise
+    // RuntimeError. With a timeout, gives up waiting after it, reports "The executor did not
+    // finishing joining its threads within <timeout> seconds." through the exception handler and
+    // returns. run() calls it with a timeout of 300 seconds.
+    //
+    // Cancellation: the wait ends with CancelledError; the executor still shuts down.
+    Coro<> shutdown_default_executor() { return shutdown_default_executor_for(std::nullopt); }
+    template <detail::Seconds D>
+    Coro<> shutdown_default_executor(D timeout) {
+        return shutdown_default_executor_for(detail::to_seconds(timeout));
+    }
+
     void set_debug(bool enabled) noexcept { m_debug = enabled; }
     bool get_debug() const noexcept { return m_debug; }
     // Debug mode reports callbacks and task steps slower than this many seconds.
@@ -188,10 +207,12 @@ public:
     // What other threads submitted first goes first: call_soon_threadsafe and call_soon share
     // one FIFO order, as in asyncio.
     void push_ready(detail::Runnable* r) {
-        if (m_inbox_nonempty.load(std::memory_order_acquire))
+        if (m_inbox->has_items())
             drain_inbox();
         m_ready.push(r);
     }
+    // What other threads post to (a shared reference keeps it valid after the loop is gone).
+    detail::Inbox& inbox() const noexcept { return *m_inbox; }
     void add_timer(detail::TimerNode* n) { m_timers.push(n, ++m_timer_seq); }
     void remove_timer(detail::TimerNode* n) noexcept { m_timers.erase(n); }
     detail::TaskCore* running_task() const noexcept { return m_current_task; }
@@ -227,6 +248,7 @@ private:
     Handle schedule_threadsafe(detail::HandleImpl* h);
     void check_callable_state(const char* what) const;
     void check_running() const;
+    Coro<> shutdown_default_executor_for(std::optional<double> timeout);
 
     detail::ReadyQueue m_ready;
     detail::TimerHeap m_timers;
@@ -245,10 +267,23 @@ private:
     ExceptionHandler m_handler;
     detail::LoopLink* m_link;
     std::unique_ptr<detail::Backend> m_backend;
+    detail::Inbox* m_inbox; // holds a reference
 
-    std::mutex m_inbox_mutex;
-    std::vector<detail::HandleImpl*> m_inbox;
-    std::atomic<bool> m_inbox_nonempty{false};
+    // The default executor and its shutdown: the thread that waits for its workers posts
+    // m_joiner_done when they are gone.
+    struct JoinerDone;
+    std::shared_ptr<ThreadPoolExecutor> m_default_executor;
+    bool m_executor_shutdown_called = false;
+    std::unique_ptr<JoinerDone> m_joiner_done;
+    std::thread m_executor_joiner;
+};
+
+// Posted by the thread that waits for the default executor's workers, once they are gone. Owned
+// by the loop, which joins that thread before it goes.
+struct EventLoop::JoinerDone final : detail::InboxItem {
+    bool finished = false;
+    std::vector<Future<void>> waiters;
+    void run() override;
 };
 
 // The loop running in this thread; RuntimeError("no running event loop") if none.
@@ -376,8 +411,24 @@ TimerHandle EventLoop::call_at(D when, std::type_identity_t<detail::CallbackAt<A
 template <class... Args>
 Handle EventLoop::call_soon_threadsafe(std::type_identity_t<detail::CallbackAt<Args...>> fn,
                                        Args&&... args) {
-    check_closed();
     return schedule_threadsafe(fn.make_handle(*this, false, std::forward<Args>(args)...));
+}
+
+template <class F, class... A>
+Future<detail::call_result_t<F, A...>> EventLoop::run_in_executor(Executor* executor, F&& f,
+                                                                  A&&... args) {
+    check_callable_state("run_in_executor");
+    detail::check_executor_call<F, A...>();
+    using Call = detail::BoundCall<F, A...>;
+    using R = detail::call_result_t<F, A...>;
+    Executor& target = executor ? *executor : default_executor();
+    Future<R> future = create_future<R>();
+    auto* job = new detail::LoopCall<R, Call>(*this, Call(std::forward<F>(f),
+                                                          std::forward<A>(args)...));
+    job->set_future_slot(future.raw().value);
+    job->attach(future.core());
+    job->submit(target);
+    return future;
 }
 
 template <class T>

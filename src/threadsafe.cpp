@@ -1,0 +1,152 @@
+// run_coroutine_threadsafe(): the submission's trip to the loop and its outcome's trip back.
+#include "asyncio/threadsafe.hpp"
+
+namespace asyncio::detail {
+
+namespace {
+// On the concurrent future: when it is cancelled, the task in the loop is cancelled too.
+class CancelRelay final : public ConcurrentCallback {
+public:
+    explicit CancelRelay(SubmissionBase* s) noexcept : m_submission(s) {}
+    void invoke(ConcurrentCore& future) noexcept override {
+        if (future.state() == ConcurrentCore::State::cancelled)
+            m_submission->post_cancel();
+    }
+
+private:
+    IntrusivePtr<SubmissionBase> m_submission;
+};
+
+std::exception_ptr closed_error() {
+    return std::make_exception_ptr(RuntimeError("Event loop is closed"));
+}
+} // namespace
+
+SubmissionBase::SubmissionBase(EventLoop& loop, ConcurrentCore* future)
+    : m_loop(&loop), m_inbox(&loop.inbox()), m_future(future) {
+    m_deliver.self = this;
+    m_cancel.self = this;
+    m_context.capture(); // the submitting thread's context, as call_soon_threadsafe copies it
+}
+
+SubmissionBase::~SubmissionBase() = default;
+
+void submit_threadsafe(SubmissionBase* submission, ConcurrentCore& future) {
+    IntrusivePtr<SubmissionBase> hold(submission);
+    future.add_callback(new CancelRelay(submission));
+    if (!submission->post()) {
+        // Completing the future drops the relay, which would otherwise keep the submission (and
+        // through it the future) alive.
+        future.set_exception(closed_error());
+        throw RuntimeError("Event loop is closed");
+    }
+}
+
+bool SubmissionBase::post() {
+    add_ref(); // the inbox's
+    if (m_inbox->post(this))
+        return true;
+    release();
+    return false;
+}
+
+void SubmissionBase::post_cancel() noexcept {
+    if (m_cancel_posted.exchange(true, std::memory_order_acq_rel))
+        return;
+    add_ref();
+    if (!m_inbox->post(&m_cancel))
+        release();
+}
+
+void SubmissionBase::run() {
+    IntrusivePtr<SubmissionBase> hold(this);
+    release(); // the inbox's reference, now held by `hold`
+    ContextScope scope(&m_context); // the task copies this context
+    try {
+        TaskCore* task = create_task(*m_loop);
+        m_task = task;
+        add_ref(); // the registration's
+        task->add_node(this);
+    } catch (...) {
+        // As asyncio: the error goes to the future and to the loop's exception handler.
+        std::exception_ptr e = std::current_exception();
+        fail(e);
+        ExceptionContext ctx;
+        ctx.message = "Exception in callback run_coroutine_threadsafe()";
+        ctx.exception = e;
+        m_loop->call_exception_handler(ctx);
+    }
+}
+
+void SubmissionBase::discard() noexcept {
+    fail(closed_error()); // the loop was closed before the coroutine could start
+    release();
+}
+
+void SubmissionBase::fail(std::exception_ptr e) noexcept {
+    m_outcome = Outcome::error;
+    m_error = std::move(e);
+    deliver();
+}
+
+void SubmissionBase::on_done(FutureCore& f) noexcept {
+    auto& task = static_cast<TaskCore&>(f);
+    m_task = nullptr;
+    if (task.cancelled()) {
+        m_outcome = Outcome::cancelled;
+    } else if (std::exception_ptr e = task.exception()) {
+        m_outcome = Outcome::error;
+        m_error = std::move(e);
+    } else {
+        m_outcome = Outcome::value;
+        take_value(task);
+    }
+    // The registration's reference passes to the delivery, which runs as a callback of its own.
+    f.schedule(&m_deliver);
+}
+
+void SubmissionBase::dispose() noexcept {
+    m_task = nullptr;
+    if (m_outcome == Outcome::none)
+        fail(std::make_exception_ptr(RuntimeError("Task was destroyed but it is pending!")));
+    release();
+}
+
+void SubmissionBase::deliver() noexcept {
+    try {
+        switch (m_outcome) {
+        case Outcome::cancelled:
+            m_future->cancel();
+            break;
+        case Outcome::error:
+            if (m_future->set_running_or_notify_cancel())
+                m_future->set_exception(m_error);
+            break;
+        case Outcome::value:
+            if (m_future->set_running_or_notify_cancel())
+                set_value();
+            break;
+        case Outcome::none:
+            break;
+        }
+    } catch (...) { // the future was completed by its owner (set_result): nothing to do
+    }
+}
+
+void SubmissionBase::Deliver::run() {
+    self->deliver();
+    self->release();
+}
+
+void SubmissionBase::Deliver::discard() noexcept {
+    self->deliver(); // the loop closed before the callback ran: the outcome is known anyway
+    self->release();
+}
+
+void SubmissionBase::CancelTask::run() {
+    if (self->m_task)
+        TaskRef(self->m_task).cancel();
+    self->release();
+}
+
+} // namespace asyncio::detail
