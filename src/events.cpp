@@ -230,6 +230,29 @@ Handle EventLoop::schedule_threadsafe(detail::HandleImpl* h) {
     return handle;
 }
 
+void EventLoop::track(detail::ExternalWork* w) noexcept {
+    w->m_tracked = true;
+    w->m_ext_prev = nullptr;
+    w->m_ext_next = m_ext_head;
+    if (m_ext_head)
+        m_ext_head->m_ext_prev = w;
+    m_ext_head = w;
+    if (w->m_outside)
+        begin_external();
+}
+
+void EventLoop::untrack(detail::ExternalWork* w) noexcept {
+    if (!w->m_tracked)
+        return;
+    w->m_tracked = false;
+    (w->m_ext_prev ? w->m_ext_prev->m_ext_next : m_ext_head) = w->m_ext_next;
+    if (w->m_ext_next)
+        w->m_ext_next->m_ext_prev = w->m_ext_prev;
+    w->m_ext_prev = w->m_ext_next = nullptr;
+    if (w->m_outside)
+        end_external();
+}
+
 void EventLoop::register_task(detail::TaskCore* t) {
     t->add_ref();
     t->m_prev_task = m_tasks_tail;
@@ -310,6 +333,12 @@ void EventLoop::close() {
     if (m_default_executor)
         m_default_executor->shutdown(false);
     detail::InboxItem* left = m_inbox->close();
+    // Work still in flight can no longer deliver: it lets go of the loop's objects here, on the
+    // loop's thread.
+    while (detail::ExternalWork* w = m_ext_head) {
+        untrack(w);
+        w->detach();
+    }
     while (!m_ready.empty())
         m_ready.pop()->discard();
     while (!m_timers.empty())

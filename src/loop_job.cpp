@@ -5,31 +5,30 @@
 
 namespace asyncio::detail {
 
-LoopJob::LoopJob(EventLoop& loop) : m_loop(&loop), m_inbox(&loop.inbox()) {
-    loop.begin_external();
-}
+LoopJob::LoopJob(EventLoop& loop) : m_loop(&loop), m_inbox(&loop.inbox()) {}
 
 LoopJob::~LoopJob() = default;
 
-void LoopJob::end_external() noexcept {
-    if (std::exchange(m_external, false))
-        m_loop->end_external();
+void LoopJob::untrack() noexcept {
+    if (m_tracked) // else the loop may be gone
+        m_loop->untrack(this);
 }
 
 void LoopJob::attach(FutureCore& future) {
-    m_future = &future;
+    m_future = IntrusivePtr<FutureCore>(&future);
     add_ref(); // the registration's
     future.add_node(this);
 }
 
 void LoopJob::submit(Executor& executor) {
     add_ref(); // the worker side's
+    m_loop->track(this);
     try {
         executor.submit_job(this);
     } catch (...) {
         if (m_future) { // nothing will ever deliver: detach from the future
             m_future->remove_node(this);
-            m_future = nullptr;
+            m_future.reset();
             release();
         }
         cancel();
@@ -42,7 +41,13 @@ void LoopJob::cancel() noexcept {
     m_cancelled.store(true, std::memory_order_release);
     if (m_stop)
         m_stop->request_stop();
-    end_external();
+    untrack();
+}
+
+void LoopJob::detach() noexcept {
+    // The job still runs, as asyncio's executor runs it after close(); its outcome will find
+    // the inbox closed.
+    m_future.reset(); // may drop the future, and with it its registration's reference
 }
 
 void LoopJob::work() noexcept {
@@ -67,8 +72,8 @@ void LoopJob::abandon() noexcept {
 
 void LoopJob::run() {
     if (!m_cancelled.load(std::memory_order_relaxed)) {
-        end_external();
-        if (FutureCore* f = m_future) {
+        untrack();
+        if (IntrusivePtr<FutureCore> f = std::move(m_future)) { // on_done() sees it delivered
             if (m_abandoned)
                 f->cancel("");
             else if (m_error)
@@ -77,7 +82,6 @@ void LoopJob::run() {
                 store_in_future();
                 f->set_finished();
             }
-            // on_done() has detached the future by now
         } else if (m_waiter) {
             m_waiter->job_done();
         }
@@ -86,21 +90,12 @@ void LoopJob::run() {
 }
 
 void LoopJob::on_done(FutureCore& f) noexcept {
-    m_future = nullptr;
-    if (f.cancelled())
+    if (m_future) { // done by someone else (cancelled, most likely): the outcome is unwanted
         cancel(); // a cancelled future cancels the work, as asyncio's wrap_future does
-    else
-        end_external();
+        m_future.reset(); // whoever completed it holds it too
+    }
+    (void)f;
     release(); // the registration's
-}
-
-void LoopJob::dispose() noexcept {
-    // The future goes away while pending: its loop may be gone too, so ask the future's link.
-    if (!m_future->link()->loop)
-        m_external = false;
-    m_future = nullptr;
-    cancel();
-    release();
 }
 
 } // namespace asyncio::detail

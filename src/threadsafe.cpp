@@ -26,6 +26,7 @@ SubmissionBase::SubmissionBase(EventLoop& loop, ConcurrentCore* future)
     : m_loop(&loop), m_inbox(&loop.inbox()), m_future(future) {
     m_deliver.self = this;
     m_cancel.self = this;
+    m_outside = false; // the task runs in the loop
     m_context.capture(); // the submitting thread's context, as call_soon_threadsafe copies it
 }
 
@@ -67,6 +68,7 @@ void SubmissionBase::run() {
         m_task = task;
         add_ref(); // the registration's
         task->add_node(this);
+        m_loop->track(this);
     } catch (...) {
         // As asyncio: the error goes to the future and to the loop's exception handler.
         std::exception_ptr e = std::current_exception();
@@ -92,6 +94,12 @@ void SubmissionBase::fail(std::exception_ptr e) noexcept {
 void SubmissionBase::on_done(FutureCore& f) noexcept {
     auto& task = static_cast<TaskCore&>(f);
     m_task = nullptr;
+    if (m_tracked)
+        m_loop->untrack(this);
+    if (m_outcome != Outcome::none) { // the loop was closed first: the future has its answer
+        release();
+        return;
+    }
     if (task.cancelled()) {
         m_outcome = Outcome::cancelled;
     } else if (std::exception_ptr e = task.exception()) {
@@ -105,8 +113,15 @@ void SubmissionBase::on_done(FutureCore& f) noexcept {
     f.schedule(&m_deliver);
 }
 
+void SubmissionBase::detach() noexcept {
+    m_task = nullptr;
+    fail(closed_error());
+}
+
 void SubmissionBase::dispose() noexcept {
     m_task = nullptr;
+    if (m_tracked) // else the loop may be gone
+        m_loop->untrack(this);
     if (m_outcome == Outcome::none)
         fail(std::make_exception_ptr(RuntimeError("Task was destroyed but it is pending!")));
     release();

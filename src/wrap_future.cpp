@@ -23,21 +23,22 @@ FutureLink::FutureLink(EventLoop& loop, ConcurrentCore* source, FutureCore& dest
     m_cancel.self = this;
 }
 
+void FutureLink::untrack() noexcept {
+    if (m_tracked) // else the loop may be gone
+        m_loop->untrack(this);
+}
+
 void FutureLink::start() {
     IntrusivePtr<FutureLink> hold(this);
     add_ref(); // the registration's
     m_dest->add_node(this);
-    m_loop->begin_external();
+    m_loop->track(this);
     m_source->add_callback(new Relay(this)); // may post at once, if the source is done
 }
 
-void FutureLink::end_external() noexcept {
-    if (std::exchange(m_external, false))
-        m_loop->end_external();
-}
-
 void FutureLink::run() {
-    if (FutureCore* dest = m_dest) { // still pending: copy the source's state
+    if (IntrusivePtr<FutureCore> dest = std::move(m_dest)) { // on_done() sees it delivered
+        untrack();
         try {
             switch (m_source->state()) {
             case ConcurrentCore::State::cancelled:
@@ -52,29 +53,23 @@ void FutureLink::run() {
                 }
             }
         } catch (...) { // copying the value threw
-            if (m_dest)
-                m_dest->set_exception(std::current_exception());
+            if (!dest->done())
+                dest->set_exception(std::current_exception());
         }
     }
     release(); // the inbox's
 }
 
 void FutureLink::on_done(FutureCore& f) noexcept {
-    m_dest = nullptr;
-    end_external();
-    if (f.cancelled()) { // cancel the source in a callback of its own: its callbacks are user code
-        f.schedule(&m_cancel); // takes over the registration's reference
-        return;
+    if (m_dest) { // done by someone else
+        untrack();
+        m_dest.reset(); // whoever completed it holds it too
+        if (f.cancelled()) { // cancel the source from a callback of its own: its callbacks are
+            f.schedule(&m_cancel); // user code; this takes over the registration's reference
+            return;
+        }
     }
-    release();
-}
-
-void FutureLink::dispose() noexcept {
-    if (!m_dest->link()->loop) // the loop is gone: nothing to count
-        m_external = false;
-    m_dest = nullptr;
-    end_external();
-    release();
+    release(); // the registration's
 }
 
 void FutureLink::CancelSource::run() {

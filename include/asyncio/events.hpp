@@ -20,6 +20,7 @@
 
 #include "contextvars.hpp"
 #include "coroutines.hpp"
+#include "detail/external_work.hpp"
 #include "detail/handle_impl.hpp"
 #include "detail/inbox.hpp"
 #include "detail/loop_job.hpp"
@@ -176,6 +177,13 @@ public:
     // Replaces the default executor (the loop shares it; only a ThreadPoolExecutor will do, as in
     // asyncio).
     void set_default_executor(std::shared_ptr<ThreadPoolExecutor> executor);
+    template <class E>
+    requires(!std::is_convertible_v<E*, ThreadPoolExecutor*>) void set_default_executor(
+        std::shared_ptr<E>) {
+        static_assert(std::is_convertible_v<E*, ThreadPoolExecutor*>,
+                      "set_default_executor() takes a ThreadPoolExecutor, as asyncio's does "
+                      "(TypeError); pass other executors to run_in_executor() instead");
+    }
     // The default executor, made on first use; RuntimeError once shutdown_default_executor() was
     // called.
     Executor& default_executor();
@@ -228,6 +236,10 @@ public:
     // zero, virtual time runs at the real rate.
     void begin_external() noexcept { m_external.fetch_add(1, std::memory_order_relaxed); }
     void end_external() noexcept { m_external.fetch_sub(1, std::memory_order_relaxed); }
+    // Work in flight outside the loop that holds loop objects (counted as external work);
+    // close() detaches what is still there. untrack() of untracked work does nothing.
+    void track(detail::ExternalWork* w) noexcept;
+    void untrack(detail::ExternalWork* w) noexcept;
     // Cancels every pending task and runs until they are done, reporting their failures
     // ("unhandled exception during asyncio.run() shutdown"). Used by run().
     void cancel_all_tasks();
@@ -263,6 +275,7 @@ private:
     bool m_virtual = false;
     double m_vnow = 0.0;
     std::atomic<int> m_external{0};
+    detail::ExternalWork* m_ext_head = nullptr;
     std::atomic<std::thread::id> m_thread;
     ExceptionHandler m_handler;
     detail::LoopLink* m_link;

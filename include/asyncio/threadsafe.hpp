@@ -11,6 +11,7 @@
 #include "concurrent.hpp"
 #include "coroutines.hpp"
 #include "detail/context_core.hpp"
+#include "detail/external_work.hpp"
 #include "detail/future_core.hpp"
 #include "detail/inbox.hpp"
 #include "detail/intrusive.hpp"
@@ -34,8 +35,12 @@ namespace detail {
 // - m_task (the loop's thread only) is the task while it is pending and registered, else null;
 //   the task's outcome is moved out when it completes, and handed to the concurrent future by a
 //   later callback (the future's callbacks are user code, which never runs inside a task step);
-// - a cancel request is posted at most once (m_cancel_posted).
-class SubmissionBase : public InboxItem, public CallbackNode {
+// - a cancel request is posted at most once (m_cancel_posted);
+// - while its task is pending the submission is on the loop's list of work with a waiter outside
+//   (ExternalWork, not counted as work outside the loop for virtual time): when the loop closes
+//   with the task unfinished, the concurrent future fails with RuntimeError at once, so a thread
+//   blocked on it never waits for a loop that will not run again.
+class SubmissionBase : public InboxItem, public CallbackNode, public ExternalWork {
 public:
     SubmissionBase(EventLoop& loop, ConcurrentCore* future);
     SubmissionBase(const SubmissionBase&) = delete;
@@ -58,6 +63,8 @@ public:
     // CallbackNode: the task completed or went away.
     void on_done(FutureCore& f) noexcept final;
     void dispose() noexcept final;
+    // ExternalWork: the loop closes with the task unfinished.
+    void detach() noexcept final;
 
 protected:
     virtual ~SubmissionBase();

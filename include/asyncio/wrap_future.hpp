@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "concurrent.hpp"
+#include "detail/external_work.hpp"
 #include "detail/future_core.hpp"
 #include "detail/inbox.hpp"
 #include "detail/intrusive.hpp"
@@ -20,13 +21,13 @@ namespace detail {
 // asyncio's _chain_future does.
 //
 // Invariants:
-// - references (atomic) are held by the relay on the source (until it completes), by the inbox
-//   while the source's outcome is posted, by the registration on the destination (until it is
-//   done or dropped) and by a scheduled cancellation of the source;
-// - m_dest (the loop's thread only) is the destination while it is pending and registered;
-// - the loop counts the link as work in flight outside it until the destination is done or
-//   dropped (virtual time runs at the real rate meanwhile).
-class FutureLink : public InboxItem, public CallbackNode {
+// - references to the link (atomic) are held by the relay on the source (until it completes),
+//   by the inbox while the source's outcome is posted, by the registration on the destination
+//   (until it is done or dropped) and by a scheduled cancellation of the source;
+// - while the source is pending the link is tracked by the loop (ExternalWork) and holds the
+//   destination, which it lets go of on the loop's thread (delivered, done otherwise, or the
+//   loop closed); m_dest belongs to the loop's thread.
+class FutureLink : public InboxItem, public CallbackNode, public ExternalWork {
 public:
     FutureLink(EventLoop& loop, ConcurrentCore* source, FutureCore& dest);
     FutureLink(const FutureLink&) = delete;
@@ -45,16 +46,16 @@ public:
     void discard() noexcept final { release(); }
     // CallbackNode: the destination is done, or dropped.
     void on_done(FutureCore& f) noexcept final;
-    void dispose() noexcept final;
+    void dispose() noexcept final { release(); }
+    // ExternalWork: the loop closes.
+    void detach() noexcept final { m_dest.reset(); }
 
 protected:
     virtual ~FutureLink() = default;
     // Copies the source's value into the destination's slot (the destination is pending).
     virtual void store_value() = 0;
-    void end_external() noexcept;
 
     IntrusivePtr<ConcurrentCore> m_source;
-    FutureCore* m_dest;
 
 private:
     struct CancelSource final : Runnable {
@@ -63,9 +64,10 @@ private:
         void discard() noexcept override { self->release(); }
     };
     class Relay;
+    void untrack() noexcept;
 
     std::atomic<std::uint32_t> m_refs{0};
-    bool m_external = true;
+    IntrusivePtr<FutureCore> m_dest;
     EventLoop* m_loop;
     IntrusivePtr<Inbox> m_inbox;
     CancelSource m_cancel;

@@ -14,6 +14,7 @@
 
 #include "../executor.hpp"
 #include "context_core.hpp"
+#include "external_work.hpp"
 #include "future_core.hpp"
 #include "future_wait.hpp"
 #include "inbox.hpp"
@@ -36,18 +37,19 @@ protected:
 };
 
 // Invariants:
-// - references (atomic) are held by the worker side (from submission until work() posted the job
-//   back, then by the inbox until the loop ran or discarded it) and by the loop side (the
-//   future's registration, or the to_thread() awaiter);
+// - references to the job (atomic) are held by the worker side (from submission until work()
+//   posted the job back, then by the inbox until the loop ran or discarded it), by the
+//   registration on the future (until it is done or dropped) and by the to_thread() awaiter;
 // - m_cancelled is set by the loop side when nobody wants the outcome any more: a job not started
-//   then never calls the function, one that finishes later posts nothing, so a job finishing
-//   after its loop was closed or destroyed touches only itself and the shared inbox;
+//   then never calls the function, one that finishes later posts nothing;
 // - the outcome is written by the worker before it posts the job and read by the loop after it
 //   took it: the inbox orders the two;
-// - m_future, m_waiter and m_external belong to the loop's thread;
-// - the loop counts the job as work in flight outside it (virtual time runs at the real rate)
-//   from submission until the outcome is delivered or the loop side gives up, once.
-class LoopJob : public Job, public InboxItem, public CallbackNode {
+// - while in flight the job is tracked by the loop (ExternalWork) and holds its future, as
+//   asyncio's chained futures keep it alive; it lets go of the future on the loop's thread when
+//   it delivers, when the future is done otherwise, or when the loop closes, so a job finishing
+//   after its loop was closed or destroyed touches only itself and the shared inbox;
+// - m_future and m_waiter belong to the loop's thread.
+class LoopJob : public Job, public InboxItem, public CallbackNode, public ExternalWork {
 public:
     explicit LoopJob(EventLoop& loop);
     LoopJob(const LoopJob&) = delete;
@@ -66,22 +68,18 @@ public:
         m_has_context = true;
     }
     // The function takes a std::stop_token, stopped when the loop side gives up.
-    std::stop_token make_stop_token() {
-        m_stop.emplace();
-        return m_stop->get_token();
-    }
-    // Delivers to this future (registers on its done list).
+    void make_stop_token() { m_stop.emplace(); }
+    // Delivers to this future (registers on its done list and holds it).
     void attach(FutureCore& future);
     // Hands the job to the executor; on failure the loop side is detached and the error thrown.
     void submit(Executor& executor);
 
     // The loop side gives up on the outcome: the task awaiting it was cancelled, or its future
-    // was cancelled or dropped.
+    // was done by someone else.
     void cancel() noexcept;
     // The executor dropped the job unrun (shut down with cancel_futures): the waiting side gets
     // CancelledError, as a cancelled concurrent future gives it.
     bool abandoned() const noexcept { return m_abandoned; }
-    std::exception_ptr error() const noexcept { return m_error; }
 
     JobWaiter* m_waiter = nullptr;
 
@@ -93,7 +91,9 @@ public:
     void discard() noexcept final { release(); }
     // CallbackNode: the future of run_in_executor().
     void on_done(FutureCore& f) noexcept final;
-    void dispose() noexcept final;
+    void dispose() noexcept final { release(); }
+    // ExternalWork: the loop closes.
+    void detach() noexcept final;
 
 protected:
     virtual ~LoopJob();
@@ -101,19 +101,19 @@ protected:
     virtual void invoke() = 0;
     // The loop's thread: stores the value in the future's slot (before it is marked finished).
     virtual void store_in_future() = 0;
-    void end_external() noexcept;
 
     std::exception_ptr m_error;
     std::optional<std::stop_source> m_stop;
-    FutureCore* m_future = nullptr;
 
 private:
+    void untrack() noexcept;
+
     std::atomic<std::uint32_t> m_refs{0};
     std::atomic<bool> m_cancelled{false};
     bool m_abandoned = false; // set before the job is posted
-    bool m_external = true;
     bool m_has_context = false;
     LazyContext m_context;
+    IntrusivePtr<FutureCore> m_future;
     EventLoop* m_loop;
     IntrusivePtr<Inbox> m_inbox;
 };
