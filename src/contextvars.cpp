@@ -141,8 +141,8 @@ MapNode* assign_at(const MapNode* node, std::uint64_t key, ValueBase* value, uns
     const Entry& old = node->entries()[node->index(bit)];
     Entry e;
     if (old.key == 0) {
-        e = Entry{0, assign_at(static_cast<const MapNode*>(old.ptr), key, value,
-                               shift + bits_per_level)};
+        e = Entry{
+            0, assign_at(static_cast<const MapNode*>(old.ptr), key, value, shift + bits_per_level)};
     } else if (old.key == key) {
         value->add_ref();
         e = Entry{key, value};

@@ -1,6 +1,7 @@
 // EventLoop: the ready queue, the timers, running, stopping, closing, the exception handler.
 #include "asyncio/events.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -53,8 +54,7 @@ std::unique_ptr<EventLoop> new_event_loop(LoopOptions options) {
 EventLoop::EventLoop(LoopOptions options)
     : m_debug(options.debug ? *options.debug : debug_from_env()), m_virtual(options.virtual_time),
       m_thread(std::this_thread::get_id()), m_link(new detail::LoopLink{this, 1}),
-      m_backend(std::make_unique<detail::Backend>()),
-      m_inbox(new detail::Inbox(m_backend.get())) {
+      m_backend(std::make_unique<detail::Backend>()), m_inbox(new detail::Inbox(m_backend.get())) {
     m_inbox->add_ref();
 }
 
@@ -173,9 +173,22 @@ void EventLoop::run_once() {
 }
 
 void EventLoop::wait_os(double timeout) {
-    if (!m_inbox->prepare_sleep())
-        return; // something was posted meanwhile
     double start = m_virtual ? monotonic() : 0.0;
+    // Work is coming back from other threads (jobs in flight, or the inbox had something just
+    // now): busy-wait a little for it before sleeping in the kernel, which costs both sides a
+    // wake-up of several microseconds.
+    if (m_external.load(std::memory_order_relaxed) > 0 || m_inbox_active) {
+        auto limit = detail::spin_limit;
+        if (timeout >= 0)
+            limit =
+                std::min(limit, std::chrono::nanoseconds(static_cast<long long>(timeout * 1e9)));
+        m_inbox_active = detail::spin_until([this] { return m_inbox->has_items(); }, limit);
+    }
+    if (m_inbox_active || !m_inbox->prepare_sleep()) { // something was posted meanwhile
+        if (m_virtual)
+            m_vnow += monotonic() - start;
+        return;
+    }
     m_backend->wait(timeout);
     m_inbox->end_sleep();
     if (m_virtual) // something outside the loop is in flight: virtual time runs at the real rate
@@ -191,7 +204,10 @@ void EventLoop::process_timers() {
 }
 
 void EventLoop::drain_inbox() {
-    for (detail::InboxItem* item = m_inbox->take(); item;) {
+    detail::InboxItem* item = m_inbox->take();
+    if (item)
+        m_inbox_active = true;
+    while (item) {
         detail::InboxItem* next = item->m_inbox_next;
         m_ready.push(item);
         item = next;

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "util.hpp"
+
 namespace asyncio {
 
 namespace {
@@ -21,12 +23,15 @@ int default_max_workers() {
 } // namespace
 
 // Invariants: the queue (head..tail, linked by m_job_next) holds the jobs not yet taken, in
-// submission order; `idle` counts workers blocked on `cv`, and `signalled` how many of them were
-// notified and have not woken yet, so a submission notifies only when some idle worker is not
-// already on its way (a busy pool is fed without system calls), and starts a thread only when
-// none is idle; after shutdown no job enters the queue, workers leave once it is empty, and
-// `exited` counts those that left. Every worker holds the pool, so a worker that destroys the
-// executor from inside a job still finds it.
+// submission order, `queued` of them; `idle` counts workers blocked on `cv`, `signalled` how many
+// of them were notified and have not woken yet, and `spinner` tells whether a worker is
+// busy-waiting for a job (at most one does, for a few microseconds, before it blocks). A
+// submission wakes or starts a worker only when the queue holds more jobs than the spinner and
+// the signalled workers will take, so a pool fed steadily runs without system calls, while
+// blocking jobs still run side by side (up to max_workers threads, started only when no worker
+// is free, as Python's pool does). After shutdown no job enters the queue, workers leave once it
+// is empty, and `exited` counts those that left. Every worker holds the pool, so a worker that
+// destroys the executor from inside a job still finds it.
 struct ThreadPoolExecutor::Pool : std::enable_shared_from_this<Pool> {
     std::mutex mutex;
     std::condition_variable cv;
@@ -35,6 +40,8 @@ struct ThreadPoolExecutor::Pool : std::enable_shared_from_this<Pool> {
     detail::Job* tail = nullptr;
     int idle = 0;
     int signalled = 0;
+    bool spinner = false;
+    std::atomic<std::size_t> queued{0}; // written under `mutex`; the spinner reads it without
     std::size_t exited = 0;
     bool shut_down = false;
     int max_workers = 1;
@@ -42,7 +49,7 @@ struct ThreadPoolExecutor::Pool : std::enable_shared_from_this<Pool> {
     std::vector<std::thread> threads;
 
     void worker();
-    void start_thread(); // with `mutex` held
+    void start_thread();    // with `mutex` held
     bool is_worker() const; // with `mutex` held
     detail::Job* pop() noexcept {
         detail::Job* job = head;
@@ -50,6 +57,7 @@ struct ThreadPoolExecutor::Pool : std::enable_shared_from_this<Pool> {
         if (!head)
             tail = nullptr;
         job->m_job_next = nullptr;
+        queued.store(queued.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
         return job;
     }
 };
@@ -57,6 +65,15 @@ struct ThreadPoolExecutor::Pool : std::enable_shared_from_this<Pool> {
 void ThreadPoolExecutor::Pool::worker() {
     std::unique_lock lock(mutex);
     for (;;) {
+        if (!head && !shut_down && !spinner) {
+            // Busy-wait a little for the next job before sleeping: a pool fed steadily then
+            // takes its jobs without anyone waking anyone.
+            spinner = true;
+            lock.unlock();
+            detail::spin_until([this] { return queued.load(std::memory_order_relaxed) > 0; });
+            lock.lock();
+            spinner = false;
+        }
         while (!head && !shut_down) {
             ++idle;
             cv.wait(lock);
@@ -131,15 +148,20 @@ void ThreadPoolExecutor::submit_job(detail::Job* job) {
         std::lock_guard lock(p.mutex);
         if (p.shut_down)
             throw RuntimeError("cannot schedule new futures after shutdown");
-        if (p.idle == 0 && static_cast<int>(p.threads.size()) < p.max_workers)
-            p.start_thread(); // before queueing: if it throws, the job is not taken
+        const std::size_t queued = p.queued.load(std::memory_order_relaxed) + 1;
+        const std::size_t coming = (p.spinner ? 1u : 0u) + static_cast<std::size_t>(p.signalled);
+        if (queued > coming) { // this job needs a worker of its own
+            if (p.idle > p.signalled) {
+                ++p.signalled;
+                notify = true;
+            } else if (static_cast<int>(p.threads.size()) < p.max_workers) {
+                p.start_thread(); // before queueing: if it throws, the job is not taken
+            }
+        }
         job->m_job_next = nullptr;
         (p.tail ? p.tail->m_job_next : p.head) = job;
         p.tail = job;
-        if (p.idle > p.signalled) {
-            ++p.signalled;
-            notify = true;
-        }
+        p.queued.store(queued, std::memory_order_relaxed);
     }
     if (notify)
         p.cv.notify_one();

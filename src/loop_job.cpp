@@ -90,8 +90,8 @@ void LoopJob::run() {
 }
 
 void LoopJob::on_done(FutureCore& f) noexcept {
-    if (m_future) { // done by someone else (cancelled, most likely): the outcome is unwanted
-        cancel(); // a cancelled future cancels the work, as asyncio's wrap_future does
+    if (m_future) {       // done by someone else (cancelled, most likely): the outcome is unwanted
+        cancel();         // a cancelled future cancels the work, as asyncio's wrap_future does
         m_future.reset(); // whoever completed it holds it too
     }
     (void)f;

@@ -26,7 +26,7 @@ SubmissionBase::SubmissionBase(EventLoop& loop, ConcurrentCore* future)
     : m_loop(&loop), m_inbox(&loop.inbox()), m_future(future) {
     m_deliver.self = this;
     m_cancel.self = this;
-    m_outside = false; // the task runs in the loop
+    m_outside = false;   // the task runs in the loop
     m_context.capture(); // the submitting thread's context, as call_soon_threadsafe copies it
 }
 
@@ -61,7 +61,7 @@ void SubmissionBase::post_cancel() noexcept {
 
 void SubmissionBase::run() {
     IntrusivePtr<SubmissionBase> hold(this);
-    release(); // the inbox's reference, now held by `hold`
+    release();                      // the inbox's reference, now held by `hold`
     ContextScope scope(&m_context); // the task copies this context
     try {
         TaskCore* task = create_task(*m_loop);

@@ -63,7 +63,7 @@ void FutureLink::run() {
 void FutureLink::on_done(FutureCore& f) noexcept {
     if (m_dest) { // done by someone else
         untrack();
-        m_dest.reset(); // whoever completed it holds it too
+        m_dest.reset();      // whoever completed it holds it too
         if (f.cancelled()) { // cancel the source from a callback of its own: its callbacks are
             f.schedule(&m_cancel); // user code; this takes over the registration's reference
             return;

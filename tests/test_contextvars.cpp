@@ -258,7 +258,12 @@ TEST_F(ContextTest, CallbacksAndContexts) {
     Context ctx;
     loop->call_soon([&] { var.set(1); }, ctx);
     var.set(5); // this thread's own context
-    loop->call_soon([&](int add) { EXPECT_EQ(var.get(), 5 + add); var.set(99); }, 0);
+    loop->call_soon(
+        [&](int add) {
+            EXPECT_EQ(var.get(), 5 + add);
+            var.set(99);
+        },
+        0);
     run_briefly();
     EXPECT_EQ(ctx.get(var), 1);
     EXPECT_EQ(var.get(), 5);

@@ -89,7 +89,8 @@ TEST_F(ThreadsafeTest, RCT_05) {
         EXPECT_TRUE(holds<RuntimeError>(future.exception()));
     };
     run(main());
-    ASSERT_EQ(messages(), std::vector<std::string>{"Exception in callback run_coroutine_threadsafe()"});
+    ASSERT_EQ(messages(),
+              std::vector<std::string>{"Exception in callback run_coroutine_threadsafe()"});
     EXPECT_TRUE(holds<RuntimeError>(reports[0].exception));
 }
 

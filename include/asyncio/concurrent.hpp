@@ -167,8 +167,7 @@ public:
     template <class F>
     void add_done_callback(F&& fn) {
         using Fn = std::decay_t<F>;
-        static_assert(std::is_invocable_v<Fn&, const ConcurrentFuture&> ||
-                          std::is_invocable_v<Fn&>,
+        static_assert(std::is_invocable_v<Fn&, const ConcurrentFuture&> || std::is_invocable_v<Fn&>,
                       "add_done_callback(): the callback must be callable with the future "
                       "(const ConcurrentFuture<T>&) or with no argument");
         core().add_callback(new Callback<Fn>(std::forward<F>(fn)));

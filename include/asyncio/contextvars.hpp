@@ -174,8 +174,8 @@ public:
             detail::throw_token_other_context(m_name);
         token.m_used = true;
         if (token.m_old)
-            ctx->vars = detail::Vars::adopt(
-                detail::map_assign(ctx->vars.get(), m_id, token.m_old.get()));
+            ctx->vars =
+                detail::Vars::adopt(detail::map_assign(ctx->vars.get(), m_id, token.m_old.get()));
         else
             ctx->vars = detail::Vars::adopt(detail::map_remove(ctx->vars.get(), m_id));
     }

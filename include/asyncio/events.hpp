@@ -23,8 +23,8 @@
 #include "detail/external_work.hpp"
 #include "detail/handle_impl.hpp"
 #include "detail/inbox.hpp"
-#include "detail/loop_job.hpp"
 #include "detail/intrusive.hpp"
+#include "detail/loop_job.hpp"
 #include "detail/ready_queue.hpp"
 #include "detail/seconds.hpp"
 #include "detail/timer_heap.hpp"
@@ -172,8 +172,7 @@ public:
     // its end and its outcome is dropped. RuntimeError after shutdown_default_executor() (for the
     // default executor) or on a closed loop.
     template <class F, class... A>
-    Future<detail::call_result_t<F, A...>> run_in_executor(Executor* executor, F&& f,
-                                                           A&&... args);
+    Future<detail::call_result_t<F, A...>> run_in_executor(Executor* executor, F&& f, A&&... args);
     // Replaces the default executor (the loop shares it; only a ThreadPoolExecutor will do, as in
     // asyncio).
     void set_default_executor(std::shared_ptr<ThreadPoolExecutor> executor);
@@ -280,7 +279,8 @@ private:
     ExceptionHandler m_handler;
     detail::LoopLink* m_link;
     std::unique_ptr<detail::Backend> m_backend;
-    detail::Inbox* m_inbox; // holds a reference
+    detail::Inbox* m_inbox;      // holds a reference
+    bool m_inbox_active = false; // the inbox had items lately: worth a short spin before sleeping
 
     // The default executor and its shutdown: the thread that waits for its workers posts
     // m_joiner_done when they are gone.
@@ -436,8 +436,8 @@ Future<detail::call_result_t<F, A...>> EventLoop::run_in_executor(Executor* exec
     using R = detail::call_result_t<F, A...>;
     Executor& target = executor ? *executor : default_executor();
     Future<R> future = create_future<R>();
-    auto* job = new detail::LoopCall<R, Call>(*this, Call(std::forward<F>(f),
-                                                          std::forward<A>(args)...));
+    auto* job =
+        new detail::LoopCall<R, Call>(*this, Call(std::forward<F>(f), std::forward<A>(args)...));
     job->set_future_slot(future.raw().value);
     job->attach(future.core());
     job->submit(target);

@@ -89,8 +89,8 @@ CallbackId add_done_callback(FutureCore& core, const H& handle, F&& fn,
         static_assert(!iscoroutinefunction_v<Fn&>,
                       "add_done_callback() expects a plain callable, not a coroutine function "
                       "(asyncio's TypeError); wrap the coroutine in create_task() instead");
-    auto* node = new DoneCallback<H, Fn>(handle, std::forward<F>(fn),
-                                         context ? context->impl() : nullptr);
+    auto* node =
+        new DoneCallback<H, Fn>(handle, std::forward<F>(fn), context ? context->impl() : nullptr);
     if (core.done()) {
         std::uint64_t id = core.add_node(node);
         core.remove_node(node);

@@ -160,8 +160,7 @@ inline void LazyContext::capture() noexcept {
 // one thread-local pointer swap: cheap enough for every task step.
 class ContextScope {
 public:
-    explicit ContextScope(LazyContext* ctx) noexcept
-        : m_prev(t_context), m_set(ctx != nullptr) {
+    explicit ContextScope(LazyContext* ctx) noexcept : m_prev(t_context), m_set(ctx != nullptr) {
         if (m_set)
             t_context = ctx;
     }
