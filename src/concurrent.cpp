@@ -33,7 +33,7 @@ bool is_done(ConcurrentCore::State s) {
 ConcurrentCore::~ConcurrentCore() {
     while (ConcurrentCallback* cb = m_cb_head) { // never completed: the callbacks never run
         m_cb_head = cb->m_next;
-        delete cb;
+        cb->destroy();
     }
 }
 
@@ -59,6 +59,13 @@ bool ConcurrentCore::set_running_or_notify_cancel() {
     return true;
 }
 
+std::unique_lock<std::mutex> ConcurrentCore::begin_set_unless_cancelled() {
+    std::unique_lock lock(m_mutex);
+    if (is_done(m_state.load(std::memory_order_relaxed)))
+        lock.unlock(); // cancelled (or set by its owner meanwhile): leave it as it is
+    return lock;
+}
+
 std::unique_lock<std::mutex> ConcurrentCore::begin_set() {
     std::unique_lock lock(m_mutex);
     State s = m_state.load(std::memory_order_relaxed);
@@ -79,7 +86,11 @@ void ConcurrentCore::end_set(std::unique_lock<std::mutex> lock) noexcept {
 void ConcurrentCore::set_exception(std::exception_ptr e) {
     if (!e)
         throw ValueError("set_exception() needs an exception");
-    auto lock = begin_set();
+    end_set_exception(begin_set(), std::move(e));
+}
+
+void ConcurrentCore::end_set_exception(std::unique_lock<std::mutex> lock,
+                                       std::exception_ptr e) noexcept {
     m_exception = std::move(e);
     complete(std::move(lock), State::finished);
 }
@@ -95,7 +106,7 @@ void ConcurrentCore::complete(std::unique_lock<std::mutex> lock, State s) noexce
     while (cb) {
         ConcurrentCallback* next = cb->m_next;
         cb->invoke(*this);
-        delete cb;
+        cb->destroy();
         cb = next;
     }
 }
@@ -156,7 +167,7 @@ void ConcurrentCore::add_callback(ConcurrentCallback* cb) {
         }
     }
     cb->invoke(*this);
-    delete cb;
+    cb->destroy();
 }
 
 void ConcurrentCore::describe(std::ostream& os) const {

@@ -4,19 +4,6 @@
 namespace asyncio::detail {
 
 namespace {
-// On the concurrent future: when it is cancelled, the task in the loop is cancelled too.
-class CancelRelay final : public ConcurrentCallback {
-public:
-    explicit CancelRelay(SubmissionBase* s) noexcept : m_submission(s) {}
-    void invoke(ConcurrentCore& future) noexcept override {
-        if (future.state() == ConcurrentCore::State::cancelled)
-            m_submission->post_cancel();
-    }
-
-private:
-    IntrusivePtr<SubmissionBase> m_submission;
-};
-
 std::exception_ptr closed_error() {
     return std::make_exception_ptr(RuntimeError("Event loop is closed"));
 }
@@ -25,6 +12,7 @@ std::exception_ptr closed_error() {
 SubmissionBase::SubmissionBase(EventLoop& loop, ConcurrentCore* future)
     : m_loop(&loop), m_inbox(&loop.inbox()), m_future(future) {
     m_deliver.self = this;
+    m_relay.self = this;
     m_cancel.self = this;
     m_outside = false;   // the task runs in the loop
     m_context.capture(); // the submitting thread's context, as call_soon_threadsafe copies it
@@ -34,7 +22,8 @@ SubmissionBase::~SubmissionBase() = default;
 
 void submit_threadsafe(SubmissionBase* submission, ConcurrentCore& future) {
     IntrusivePtr<SubmissionBase> hold(submission);
-    future.add_callback(new CancelRelay(submission));
+    submission->add_ref(); // the relay's
+    future.add_callback(&submission->m_relay);
     if (!submission->post()) {
         // Completing the future drops the relay, which would otherwise keep the submission (and
         // through it the future) alive.
@@ -128,24 +117,25 @@ void SubmissionBase::dispose() noexcept {
 }
 
 void SubmissionBase::deliver() noexcept {
-    try {
-        switch (m_outcome) {
-        case Outcome::cancelled:
-            m_future->cancel();
-            break;
-        case Outcome::error:
-            if (m_future->set_running_or_notify_cancel())
-                m_future->set_exception(m_error);
-            break;
-        case Outcome::value:
-            if (m_future->set_running_or_notify_cancel())
-                set_value();
-            break;
-        case Outcome::none:
-            break;
-        }
-    } catch (...) { // the future was completed by its owner (set_result): nothing to do
+    switch (m_outcome) {
+    case Outcome::cancelled:
+        m_future->cancel();
+        break;
+    case Outcome::error:
+        if (auto lock = m_future->begin_set_unless_cancelled(); lock.owns_lock())
+            m_future->end_set_exception(std::move(lock), m_error);
+        break;
+    case Outcome::value:
+        set_value();
+        break;
+    case Outcome::none:
+        break;
     }
+}
+
+void SubmissionBase::CancelRelay::invoke(ConcurrentCore& future) noexcept {
+    if (future.state() == ConcurrentCore::State::cancelled)
+        self->post_cancel();
 }
 
 void SubmissionBase::Deliver::run() {

@@ -27,15 +27,21 @@ namespace detail {
 class ConcurrentCore;
 
 // A done callback of a concurrent future. Called once, by the thread that completes the future
-// (or at once by the registering thread when it is already done), then deleted.
+// (or at once by the registering thread when it is already done), then destroyed; a callback
+// dropped with a future that never completes is only destroyed.
 class ConcurrentCallback {
 public:
     ConcurrentCallback() = default;
     ConcurrentCallback(const ConcurrentCallback&) = delete;
     ConcurrentCallback& operator=(const ConcurrentCallback&) = delete;
-    virtual ~ConcurrentCallback() = default;
     virtual void invoke(ConcurrentCore& future) noexcept = 0;
+    // Deletes a callback allocated on its own; one embedded in another object releases that.
+    virtual void destroy() noexcept { delete this; }
 
+protected:
+    virtual ~ConcurrentCallback() = default;
+
+public:
     ConcurrentCallback* m_next = nullptr;
 };
 
@@ -89,9 +95,13 @@ public:
     void describe(std::ostream& os) const;
 
     // Completing with a value: begin_set() locks and checks the state (InvalidStateError when
-    // done), the caller stores the value, end_set() publishes it.
+    // done), the caller stores the value, end_set() publishes it. begin_set_unless_cancelled()
+    // gives an unlocked lock instead of throwing when the future is already done (what an
+    // executor does with work whose future was cancelled meanwhile).
     std::unique_lock<std::mutex> begin_set();
+    std::unique_lock<std::mutex> begin_set_unless_cancelled();
     void end_set(std::unique_lock<std::mutex> lock) noexcept;
+    void end_set_exception(std::unique_lock<std::mutex> lock, std::exception_ptr e) noexcept;
 
 protected:
     virtual ~ConcurrentCore();

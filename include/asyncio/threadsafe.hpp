@@ -72,7 +72,7 @@ protected:
     virtual TaskCore* create_task(EventLoop& loop) = 0;
     // Moves the finished task's value into this submission.
     virtual void take_value(TaskCore& task) noexcept = 0;
-    // Completes the concurrent future with the stored value.
+    // Completes the concurrent future with the stored value, unless it was cancelled.
     virtual void set_value() noexcept = 0;
     void fail(std::exception_ptr e) noexcept;
 
@@ -82,6 +82,12 @@ private:
         SubmissionBase* self;
         void run() override;
         void discard() noexcept override;
+    };
+    // On the concurrent future: its cancellation cancels the task.
+    struct CancelRelay final : ConcurrentCallback {
+        SubmissionBase* self;
+        void invoke(ConcurrentCore& future) noexcept override;
+        void destroy() noexcept override { self->release(); }
     };
     // Cancels the task (posted by another thread).
     struct CancelTask final : InboxItem {
@@ -101,7 +107,10 @@ private:
     IntrusivePtr<ConcurrentCore> m_future;
     LazyContext m_context;
     Deliver m_deliver;
+    CancelRelay m_relay;
     CancelTask m_cancel;
+
+    friend void submit_threadsafe(SubmissionBase* submission, ConcurrentCore& future);
 };
 
 template <class T>
@@ -118,16 +127,19 @@ private:
         m_value.emplace(std::move(*static_cast<TaskState<T>&>(task).m_value));
     }
     void set_value() noexcept override {
-        ConcurrentFuture<T> future(m_state);
+        auto lock = m_state->begin_set_unless_cancelled();
+        if (!lock.owns_lock())
+            return; // cancelled meanwhile
         try {
             if constexpr (std::is_void_v<T>)
-                future.set_result();
+                m_state->m_value.emplace();
             else
-                future.set_result(std::move(*m_value));
-        } catch (...) { // cancelled meanwhile, or the value's move threw
-            if (!future.done())
-                future.set_exception(std::current_exception());
+                m_state->m_value.emplace(std::move(*m_value));
+        } catch (...) { // the value's move threw
+            m_state->end_set_exception(std::move(lock), std::current_exception());
+            return;
         }
+        m_state->end_set(std::move(lock));
     }
 
     Coro<T> m_coro;
