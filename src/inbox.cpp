@@ -8,22 +8,25 @@
 namespace asyncio::detail {
 
 bool Inbox::post(InboxItem* item) noexcept {
-    m_posting.fetch_add(1, std::memory_order_seq_cst);
     InboxItem* head = m_head.load(std::memory_order_relaxed);
     do {
-        if (head == closed_tag()) {
-            m_posting.fetch_sub(1, std::memory_order_release);
+        if (head == closed_tag())
             return false;
-        }
         item->m_inbox_next = head;
     } while (!m_head.compare_exchange_weak(head, item, std::memory_order_seq_cst,
                                            std::memory_order_relaxed));
     // Only the first item of a batch may find the loop asleep (see the invariants). The loop sets
     // m_sleeping before it looks at m_head one last time; both sides are seq_cst, so either it
     // sees this item or this sees it sleeping.
-    if (head == nullptr && m_sleeping.load(std::memory_order_seq_cst))
+    if (head != nullptr || !m_sleeping.load(std::memory_order_seq_cst))
+        return true;
+    // Waking touches the loop's backend, which close() may be about to destroy: announce it, then
+    // make sure the inbox is still open (close() marks it closed, then waits for announced
+    // wake-ups to finish).
+    m_waking.fetch_add(1, std::memory_order_seq_cst);
+    if (m_head.load(std::memory_order_seq_cst) != closed_tag())
         m_backend->wake();
-    m_posting.fetch_sub(1, std::memory_order_release);
+    m_waking.fetch_sub(1, std::memory_order_release);
     return true;
 }
 
@@ -55,9 +58,9 @@ bool Inbox::prepare_sleep() noexcept {
 
 InboxItem* Inbox::close() noexcept {
     InboxItem* head = m_head.exchange(closed_tag(), std::memory_order_seq_cst);
-    // A poster that got its item in before the exchange may still be about to wake the loop:
-    // wait for it (a few instructions), so that the backend can go away after this.
-    while (m_posting.load(std::memory_order_acquire) != 0)
+    // A poster may be waking the loop right now: wait for it (a few instructions), so that the
+    // backend can go away after this.
+    while (m_waking.load(std::memory_order_seq_cst) != 0)
         std::this_thread::yield();
     return head == closed_tag() ? nullptr : reversed(head);
 }

@@ -21,15 +21,15 @@ SubmissionBase::SubmissionBase(EventLoop& loop, ConcurrentCore* future)
 SubmissionBase::~SubmissionBase() = default;
 
 void submit_threadsafe(SubmissionBase* submission, ConcurrentCore& future) {
-    IntrusivePtr<SubmissionBase> hold(submission);
+    submission->add_ref(); // this call's
     submission->add_ref(); // the relay's
     future.add_callback(&submission->m_relay);
-    if (!submission->post()) {
-        // Completing the future drops the relay, which would otherwise keep the submission (and
-        // through it the future) alive.
+    const bool posted = submission->post();
+    if (!posted) // completing the future drops the relay, which would keep the submission alive
         future.set_exception(closed_error());
+    submission->release();
+    if (!posted)
         throw RuntimeError("Event loop is closed");
-    }
 }
 
 bool SubmissionBase::post() {

@@ -269,6 +269,50 @@ TEST(ThreadPoolExecutorTest, ShutdownCancelFutures) {
     EXPECT_THROW(second.result(), CancelledError);
 }
 
+// Blocking jobs run side by side, up to max_workers: four jobs that each wait for all four to have
+// started finish only if four workers run them at once.
+TEST(ThreadPoolExecutorTest, BlockingJobsFanOut) {
+    ThreadPoolExecutor ex(4);
+    std::latch all_started(4);
+    std::vector<ConcurrentFuture<int>> futures;
+    for (int i = 0; i < 4; ++i)
+        futures.push_back(ex.submit([&all_started, i] {
+            all_started.arrive_and_wait();
+            return i;
+        }));
+    int sum = 0;
+    for (auto& f : futures)
+        sum += f.result();
+    EXPECT_EQ(sum, 6);
+    EXPECT_EQ(ex.threads(), 4);
+}
+
+// Stress: four threads submit 20,000 small jobs each, in bursts and one by one, while the
+// workers come and go between busy-waiting and sleeping; every job runs once.
+TEST(ThreadPoolExecutorTest, ManySubmittersNoJobLost) {
+    ThreadPoolExecutor ex(3);
+    std::atomic<long long> sum{0};
+    std::vector<std::thread> submitters;
+    for (int t = 0; t < 4; ++t)
+        submitters.emplace_back([&, t] {
+            std::vector<ConcurrentFuture<void>> futures;
+            for (int i = 0; i < 20000; ++i) {
+                futures.push_back(ex.submit([&sum, i] { sum += i; }));
+                if ((i + t) % 1000 == 0) { // let the pool run dry now and then
+                    for (auto& f : futures)
+                        f.result();
+                    futures.clear();
+                }
+            }
+            for (auto& f : futures)
+                f.result();
+        });
+    for (auto& s : submitters)
+        s.join();
+    EXPECT_EQ(sum.load(), 4LL * (20000LL * 19999 / 2));
+    EXPECT_LE(ex.threads(), 3);
+}
+
 // A queued job whose future is cancelled is never run.
 TEST(ThreadPoolExecutorTest, CancelledBeforeStart) {
     ThreadPoolExecutor ex(1);

@@ -34,8 +34,11 @@ protected:
 // - the poster that makes the inbox non-empty wakes the loop if it waits in the OS (m_sleeping);
 //   later posters of the same batch need not (the loop has not looked yet, or was woken): with
 //   a busy loop, posting costs one compare-and-swap and no system call;
-// - m_posting counts posters between their first look and their wake-up: close() waits for it
-//   to drop to zero, after which nobody touches the loop's backend again.
+// - m_waking counts posters about to wake the loop; a poster counts itself, then checks that the
+//   inbox is still open before it touches the backend, and close() marks the inbox closed, then
+//   waits for the count to drop to zero, after which nobody touches the backend again;
+// - the reference count sits on a cache line of its own: holders come and go from every thread,
+//   and should not slow down posting and taking.
 class Inbox {
 public:
     explicit Inbox(Backend* backend) noexcept : m_backend(backend) {}
@@ -74,9 +77,9 @@ private:
 
     std::atomic<InboxItem*> m_head{nullptr};
     std::atomic<bool> m_sleeping{false};
-    std::atomic<int> m_posting{0};
-    std::atomic<std::uint32_t> m_refs{0};
+    std::atomic<int> m_waking{0};
     Backend* m_backend;
+    alignas(64) std::atomic<std::uint32_t> m_refs{0};
 };
 
 } // namespace asyncio::detail
