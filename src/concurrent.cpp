@@ -66,6 +66,20 @@ std::unique_lock<std::mutex> ConcurrentCore::begin_set_unless_cancelled() {
     return lock;
 }
 
+ConcurrentCore::QuietSet ConcurrentCore::begin_set_quietly(const ConcurrentCallback* allowed,
+                                                           std::unique_lock<std::mutex>& lock) {
+    lock = std::unique_lock(m_mutex);
+    if (is_done(m_state.load(std::memory_order_relaxed))) {
+        lock.unlock();
+        return QuietSet::done;
+    }
+    if (m_cb_head && (m_cb_head != allowed || m_cb_head != m_cb_tail)) {
+        lock.unlock();
+        return QuietSet::deferred;
+    }
+    return QuietSet::locked;
+}
+
 std::unique_lock<std::mutex> ConcurrentCore::begin_set() {
     std::unique_lock lock(m_mutex);
     State s = m_state.load(std::memory_order_relaxed);

@@ -20,16 +20,12 @@ SubmissionBase::SubmissionBase(EventLoop& loop, ConcurrentCore* future)
 
 SubmissionBase::~SubmissionBase() = default;
 
-void submit_threadsafe(SubmissionBase* submission, ConcurrentCore& future) {
-    submission->add_ref(); // this call's
-    submission->add_ref(); // the relay's
-    future.add_callback(&submission->m_relay);
-    const bool posted = submission->post();
-    if (!posted) // completing the future drops the relay, which would keep the submission alive
-        future.set_exception(closed_error());
-    submission->release();
-    if (!posted)
+void submit_threadsafe(SubmissionBase& submission) {
+    submission.m_future->add_callback(&submission.m_relay);
+    if (!submission.post()) {
+        submission.m_future->set_exception(closed_error());
         throw RuntimeError("Event loop is closed");
+    }
 }
 
 bool SubmissionBase::post() {
@@ -98,8 +94,29 @@ void SubmissionBase::on_done(FutureCore& f) noexcept {
         m_outcome = Outcome::value;
         take_value(task);
     }
+    if (m_outcome != Outcome::cancelled && deliver_quietly()) {
+        release(); // the registration's
+        return;
+    }
     // The registration's reference passes to the delivery, which runs as a callback of its own.
     f.schedule(&m_deliver);
+}
+
+bool SubmissionBase::deliver_quietly() noexcept {
+    std::unique_lock<std::mutex> lock;
+    switch (m_future->begin_set_quietly(&m_relay, lock)) {
+    case ConcurrentCore::QuietSet::deferred:
+        return false;
+    case ConcurrentCore::QuietSet::done:
+        return true;
+    case ConcurrentCore::QuietSet::locked:
+        break;
+    }
+    if (m_outcome == Outcome::error)
+        m_future->end_set_exception(std::move(lock), m_error);
+    else
+        set_value(std::move(lock));
+    return true;
 }
 
 void SubmissionBase::detach() noexcept {
@@ -126,7 +143,8 @@ void SubmissionBase::deliver() noexcept {
             m_future->end_set_exception(std::move(lock), m_error);
         break;
     case Outcome::value:
-        set_value();
+        if (auto lock = m_future->begin_set_unless_cancelled(); lock.owns_lock())
+            set_value(std::move(lock));
         break;
     case Outcome::none:
         break;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <typeinfo>
 
 namespace asyncio::detail {
@@ -36,6 +37,7 @@ bool spin_until(Pred pred, std::chrono::nanoseconds limit = spin_limit) {
         }
         if (std::chrono::steady_clock::now() - start >= limit)
             return pred();
+        std::this_thread::yield();
     }
 }
 

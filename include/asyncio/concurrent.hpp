@@ -100,6 +100,12 @@ public:
     // executor does with work whose future was cancelled meanwhile).
     std::unique_lock<std::mutex> begin_set();
     std::unique_lock<std::mutex> begin_set_unless_cancelled();
+    // For completing from a place where user code must not run (a task step): locks and says
+    // `locked` only if the future is pending and `allowed` (or nothing) is its one callback;
+    // `done` if it is done already; `deferred` if user callbacks would run.
+    enum class QuietSet : unsigned char { locked, done, deferred };
+    QuietSet begin_set_quietly(const ConcurrentCallback* allowed,
+                               std::unique_lock<std::mutex>& lock);
     void end_set(std::unique_lock<std::mutex> lock) noexcept;
     void end_set_exception(std::unique_lock<std::mutex> lock, std::exception_ptr e) noexcept;
 
@@ -120,8 +126,9 @@ private:
     std::atomic<std::uint32_t> m_refs{0};
 };
 
+// A submission of run_coroutine_threadsafe() extends it (one allocation for both).
 template <class T>
-class ConcurrentState final : public ConcurrentCore {
+class ConcurrentState : public ConcurrentCore {
 public:
     std::optional<ValueOf<T>> m_value;
 };

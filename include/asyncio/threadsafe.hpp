@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -23,18 +24,21 @@ namespace asyncio {
 namespace detail {
 
 // One run_coroutine_threadsafe() call, shared by the submitting thread, the loop and the
-// concurrent future.
+// concurrent future: one object, the concurrent future's state itself (Submission<T> is a
+// ConcurrentState<T>), so a submission is one allocation, which the submitting thread usually
+// frees when it drops the future.
 //
 // Invariants:
-// - references (atomic) are held while the submission sits in the inbox, while it is registered
-//   on its task, while the outcome waits in the ready queue, while a cancel request is posted,
-//   and by the cancel relay on the concurrent future (until that future completes);
+// - references are the concurrent future's (atomic): its handles', and the submission's while it
+//   sits in the inbox, while it is registered on its task, while the outcome waits in the ready
+//   queue and while a cancel request is posted;
 // - the concurrent future always completes: with the task's outcome, with the error that kept
 //   the task from being created, or with RuntimeError when the loop is closed or the task
 //   destroyed before that;
 // - m_task (the loop's thread only) is the task while it is pending and registered, else null;
-//   the task's outcome is moved out when it completes, and handed to the concurrent future by a
-//   later callback (the future's callbacks are user code, which never runs inside a task step);
+//   the task's outcome is moved out when it completes and handed to the concurrent future at
+//   once if that runs no user code (no callbacks but ours), else by a later callback (user code
+//   never runs inside a task step);
 // - a cancel request is posted at most once (m_cancel_posted);
 // - while its task is pending the submission is on the loop's list of work with a waiter outside
 //   (ExternalWork, not counted as work outside the loop for virtual time): when the loop closes
@@ -42,15 +46,13 @@ namespace detail {
 //   blocked on it never waits for a loop that will not run again.
 class SubmissionBase : public InboxItem, public CallbackNode, public ExternalWork {
 public:
+    // `future` is this very object's concurrent future state.
     SubmissionBase(EventLoop& loop, ConcurrentCore* future);
     SubmissionBase(const SubmissionBase&) = delete;
     SubmissionBase& operator=(const SubmissionBase&) = delete;
 
-    void add_ref() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
-    }
+    void add_ref() noexcept { m_future->add_ref(); }
+    void release() noexcept { m_future->release(); }
 
     // Any thread: posts the submission; false when the loop is closed (the future then fails).
     bool post();
@@ -67,13 +69,13 @@ public:
     void detach() noexcept final;
 
 protected:
-    virtual ~SubmissionBase();
+    ~SubmissionBase();
     // Creates the task from the coroutine (throws what create_task throws).
     virtual TaskCore* create_task(EventLoop& loop) = 0;
     // Moves the finished task's value into this submission.
     virtual void take_value(TaskCore& task) noexcept = 0;
-    // Completes the concurrent future with the stored value, unless it was cancelled.
-    virtual void set_value() noexcept = 0;
+    // Completes the concurrent future (locked by the caller, pending) with the stored value.
+    virtual void set_value(std::unique_lock<std::mutex> lock) noexcept = 0;
     void fail(std::exception_ptr e) noexcept;
 
 private:
@@ -83,11 +85,12 @@ private:
         void run() override;
         void discard() noexcept override;
     };
-    // On the concurrent future: its cancellation cancels the task.
+    // On the concurrent future: its cancellation cancels the task. Part of the future itself,
+    // it holds no reference.
     struct CancelRelay final : ConcurrentCallback {
         SubmissionBase* self;
         void invoke(ConcurrentCore& future) noexcept override;
-        void destroy() noexcept override { self->release(); }
+        void destroy() noexcept override {}
     };
     // Cancels the task (posted by another thread).
     struct CancelTask final : InboxItem {
@@ -96,59 +99,56 @@ private:
         void discard() noexcept override { self->release(); }
     };
     void deliver() noexcept;
+    bool deliver_quietly() noexcept;
 
-    std::atomic<std::uint32_t> m_refs{0};
     std::atomic<bool> m_cancel_posted{false};
     enum class Outcome : unsigned char { none, value, error, cancelled } m_outcome = Outcome::none;
     std::exception_ptr m_error;
     TaskCore* m_task = nullptr;
     EventLoop* m_loop;
     IntrusivePtr<Inbox> m_inbox;
-    IntrusivePtr<ConcurrentCore> m_future;
+    ConcurrentCore* m_future; // this object
     LazyContext m_context;
     Deliver m_deliver;
     CancelRelay m_relay;
     CancelTask m_cancel;
 
-    friend void submit_threadsafe(SubmissionBase* submission, ConcurrentCore& future);
+    friend void submit_threadsafe(SubmissionBase& submission);
 };
 
 template <class T>
-class Submission final : public SubmissionBase {
+class Submission final : public ConcurrentState<T>, public SubmissionBase {
 public:
-    Submission(EventLoop& loop, Coro<T> coro, ConcurrentState<T>* future)
-        : SubmissionBase(loop, future), m_coro(std::move(coro)), m_state(future) {}
+    Submission(EventLoop& loop, Coro<T> coro)
+        : SubmissionBase(loop, this), m_coro(std::move(coro)) {}
 
 private:
     TaskCore* create_task(EventLoop& loop) override {
         return loop.create_task(std::move(m_coro)).raw();
     }
     void take_value(TaskCore& task) noexcept override {
-        m_value.emplace(std::move(*static_cast<TaskState<T>&>(task).m_value));
+        m_result.emplace(std::move(*static_cast<TaskState<T>&>(task).m_value));
     }
-    void set_value() noexcept override {
-        auto lock = m_state->begin_set_unless_cancelled();
-        if (!lock.owns_lock())
-            return; // cancelled meanwhile
+    void set_value(std::unique_lock<std::mutex> lock) noexcept override {
         try {
             if constexpr (std::is_void_v<T>)
-                m_state->m_value.emplace();
+                this->m_value.emplace();
             else
-                m_state->m_value.emplace(std::move(*m_value));
+                this->m_value.emplace(std::move(*m_result));
         } catch (...) { // the value's move threw
-            m_state->end_set_exception(std::move(lock), std::current_exception());
+            this->end_set_exception(std::move(lock), std::current_exception());
             return;
         }
-        m_state->end_set(std::move(lock));
+        this->end_set(std::move(lock));
     }
 
     Coro<T> m_coro;
-    ConcurrentState<T>* m_state; // held by the base
-    std::optional<ValueOf<T>> m_value;
+    std::optional<ValueOf<T>> m_result; // the task's, until the future takes it
 };
 
-// Registers the cancel relay and posts; throws RuntimeError when the loop is closed.
-void submit_threadsafe(SubmissionBase* submission, ConcurrentCore& future);
+// Registers the cancel relay and posts; throws RuntimeError when the loop is closed (the future,
+// held by the caller, then fails).
+void submit_threadsafe(SubmissionBase& submission);
 
 } // namespace detail
 
@@ -163,9 +163,9 @@ void submit_threadsafe(SubmissionBase* submission, ConcurrentCore& future);
 // failing the task shows in the future.
 template <class T>
 ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
-    ConcurrentFuture<T> future;
-    detail::submit_threadsafe(new detail::Submission<T>(loop, std::move(coro), future.raw()),
-                              future.core());
+    auto* submission = new detail::Submission<T>(loop, std::move(coro));
+    ConcurrentFuture<T> future(submission); // holds it from here on
+    detail::submit_threadsafe(*submission);
     return future;
 }
 
