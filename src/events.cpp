@@ -1,11 +1,13 @@
 // EventLoop: the ready queue, the timers, running, stopping, closing, the exception handler.
 #include "asyncio/events.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 
+#include "asyncio/executor.hpp"
 #include "backend.hpp"
 #include "util.hpp"
 
@@ -52,16 +54,24 @@ std::unique_ptr<EventLoop> new_event_loop(LoopOptions options) {
 EventLoop::EventLoop(LoopOptions options)
     : m_debug(options.debug ? *options.debug : debug_from_env()), m_virtual(options.virtual_time),
       m_thread(std::this_thread::get_id()), m_link(new detail::LoopLink{this, 1}),
-      m_backend(std::make_unique<detail::Backend>()) {}
+      m_backend(std::make_unique<detail::Backend>()), m_inbox(new detail::Inbox(m_backend.get())) {
+    m_inbox->add_ref();
+}
 
 EventLoop::~EventLoop() {
     close();
+    // Jobs still running on the default executor finish before the loop goes (they find the
+    // inbox closed and post nothing).
+    if (m_executor_joiner.joinable())
+        m_executor_joiner.join();
+    m_default_executor.reset();
     // Tasks still pending when their loop goes: their frames are destroyed (running the
     // destructors of what they hold), and each is reported, as asyncio does when it collects one.
     std::vector<detail::IntrusivePtr<detail::TaskCore>> pending;
     for (detail::TaskCore* t = m_tasks_head; t; t = t->m_next_task)
         pending.emplace_back(t);
     for (auto& t : pending) {
+        detail::ContextScope scope(&t->context()); // reported in the task's context
         ExceptionContext ctx;
         ctx.message = "Task was destroyed but it is pending!";
         ctx.task = TaskRef(t.get());
@@ -78,6 +88,7 @@ EventLoop::~EventLoop() {
     pending.clear();
     m_link->loop = nullptr;
     m_link->release();
+    m_inbox->release();
 }
 
 double EventLoop::time() const noexcept { return m_virtual ? m_vnow : monotonic(); }
@@ -163,7 +174,23 @@ void EventLoop::run_once() {
 
 void EventLoop::wait_os(double timeout) {
     double start = m_virtual ? monotonic() : 0.0;
+    // Work is coming back from other threads (jobs in flight, or the inbox had something just
+    // now): busy-wait a little for it before sleeping in the kernel, which costs both sides a
+    // wake-up of several microseconds.
+    if (m_external.load(std::memory_order_relaxed) > 0 || m_inbox_active) {
+        auto limit = detail::spin_limit;
+        if (timeout >= 0)
+            limit =
+                std::min(limit, std::chrono::nanoseconds(static_cast<long long>(timeout * 1e9)));
+        m_inbox_active = detail::spin_until([this] { return m_inbox->has_items(); }, limit);
+    }
+    if (m_inbox_active || !m_inbox->prepare_sleep()) { // something was posted meanwhile
+        if (m_virtual)
+            m_vnow += monotonic() - start;
+        return;
+    }
     m_backend->wait(timeout);
+    m_inbox->end_sleep();
     if (m_virtual) // something outside the loop is in flight: virtual time runs at the real rate
         m_vnow += monotonic() - start;
 }
@@ -177,16 +204,14 @@ void EventLoop::process_timers() {
 }
 
 void EventLoop::drain_inbox() {
-    if (!m_inbox_nonempty.load(std::memory_order_acquire))
-        return;
-    std::vector<detail::HandleImpl*> batch;
-    {
-        std::lock_guard lock(m_inbox_mutex);
-        batch.swap(m_inbox);
-        m_inbox_nonempty.store(false, std::memory_order_relaxed);
+    detail::InboxItem* item = m_inbox->take();
+    if (item)
+        m_inbox_active = true;
+    while (item) {
+        detail::InboxItem* next = item->m_inbox_next;
+        m_ready.push(item);
+        item = next;
     }
-    for (detail::HandleImpl* h : batch)
-        m_ready.push(h);
 }
 
 Handle EventLoop::schedule(detail::HandleImpl* h) {
@@ -206,18 +231,42 @@ TimerHandle EventLoop::schedule_at(detail::HandleImpl* h, double when) {
 
 Handle EventLoop::schedule_threadsafe(detail::HandleImpl* h) {
     Handle handle(h);
-    h->add_ref();
     if (t_running_loop == this) { // same thread: keep FIFO order with call_soon
+        h->add_ref();
         push_ready(h);
         return handle;
     }
-    {
-        std::lock_guard lock(m_inbox_mutex);
-        m_inbox.push_back(h);
-        m_inbox_nonempty.store(true, std::memory_order_release);
+    // Another thread (or this one, before the loop runs): through the inbox, which refuses once
+    // the loop is closed. m_closed is not read here: it is not the other thread's to read.
+    h->add_ref();
+    if (!m_inbox->post(h)) {
+        h->release();
+        throw RuntimeError("Event loop is closed");
     }
-    m_backend->wake();
     return handle;
+}
+
+void EventLoop::track(detail::ExternalWork* w) noexcept {
+    w->m_tracked = true;
+    w->m_ext_prev = nullptr;
+    w->m_ext_next = m_ext_head;
+    if (m_ext_head)
+        m_ext_head->m_ext_prev = w;
+    m_ext_head = w;
+    if (w->m_outside)
+        begin_external();
+}
+
+void EventLoop::untrack(detail::ExternalWork* w) noexcept {
+    if (!w->m_tracked)
+        return;
+    w->m_tracked = false;
+    (w->m_ext_prev ? w->m_ext_prev->m_ext_next : m_ext_head) = w->m_ext_next;
+    if (w->m_ext_next)
+        w->m_ext_next->m_ext_prev = w->m_ext_prev;
+    w->m_ext_prev = w->m_ext_next = nullptr;
+    if (w->m_outside)
+        end_external();
 }
 
 void EventLoop::register_task(detail::TaskCore* t) {
@@ -297,15 +346,24 @@ void EventLoop::close() {
     if (m_closed)
         return;
     m_closed = true;
+    if (m_default_executor)
+        m_default_executor->shutdown(false);
+    detail::InboxItem* left = m_inbox->close();
+    // Work still in flight can no longer deliver: it lets go of the loop's objects here, on the
+    // loop's thread.
+    while (detail::ExternalWork* w = m_ext_head) {
+        untrack(w);
+        w->detach();
+    }
     while (!m_ready.empty())
         m_ready.pop()->discard();
     while (!m_timers.empty())
         m_timers.pop()->discard_timer();
-    std::lock_guard lock(m_inbox_mutex);
-    for (detail::HandleImpl* h : m_inbox)
-        h->discard();
-    m_inbox.clear();
-    m_inbox_nonempty.store(false, std::memory_order_relaxed);
+    while (left) {
+        detail::InboxItem* next = left->m_inbox_next;
+        left->discard();
+        left = next;
+    }
 }
 
 void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {

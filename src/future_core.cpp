@@ -1,6 +1,8 @@
 // FutureCore: the future state machine shared by Future<T> and Task<T>.
 #include "asyncio/detail/future_core.hpp"
 
+#include "asyncio/detail/context_core.hpp"
+
 #include <ostream>
 
 #include "asyncio/events.hpp"
@@ -171,6 +173,7 @@ void FutureCore::last_ref() noexcept {
         m_log_traceback = false;
         m_refs = 1; // the report holds this future for the handler; it may even keep it
         {
+            ContextScope scope(report_context()); // a task's report runs in its context
             ExceptionContext ctx;
             ctx.message = std::string(kind()) + " exception was never retrieved";
             ctx.exception = m_exception;

@@ -29,6 +29,7 @@ void HandleImpl::cancel() noexcept {
 
 void HandleImpl::run() {
     if (!cancelled()) {
+        ContextScope scope(&m_context);
         m_running = true;
         try {
             invoke();

@@ -17,6 +17,15 @@ void finish_run(EventLoop& loop) noexcept {
         ctx.exception = std::current_exception();
         loop.call_exception_handler(ctx);
     }
+    try {
+        // asyncio's THREAD_JOIN_TIMEOUT
+        loop.run_until_complete(loop.shutdown_default_executor(300));
+    } catch (...) {
+        ExceptionContext ctx;
+        ctx.message = "error while shutting down the default executor at asyncio.run() shutdown";
+        ctx.exception = std::current_exception();
+        loop.call_exception_handler(ctx);
+    }
     loop.close();
 }
 

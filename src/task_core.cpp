@@ -65,7 +65,11 @@ TaskCore::~TaskCore() {
         m_root.destroy();
 }
 
-void TaskCore::start(std::string name) {
+void TaskCore::start(std::string name, ContextImpl* context) {
+    if (context)
+        m_context.adopt(context);
+    else
+        m_context.capture();
     m_number = g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
     m_name = std::move(name);
     loop().register_task(this);
@@ -152,7 +156,10 @@ void TaskCore::run() {
     EventLoop& loop = *m_link->loop;
     TaskCore* outer = loop.m_current_task;
     loop.m_current_task = this;
-    m_resume.resume();
+    {
+        ContextScope scope(&m_context);
+        m_resume.resume();
+    }
     loop.m_current_task = outer;
     arm_scopes(); // a suspension on a foreign awaitable did not go through suspend()
     if (done())

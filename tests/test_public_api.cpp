@@ -1,11 +1,15 @@
 // The public surface: every name of the core API, reached through <asyncio.hpp> alone and used
 // the way a user writes it.
+// ctest-labels: thread
 #include <asyncio.hpp>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <sstream>
+#include <stop_token>
+#include <string>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -164,6 +168,57 @@ asyncio::Coro<int> combinators() {
 
 TEST(PublicApi, CombinatorsThroughTheUmbrellaHeader) {
     EXPECT_EQ(asyncio::run(combinators(), asyncio::RunOptions{.virtual_time = true}), 30);
+}
+
+asyncio::ContextVar<std::string> request_id("request_id", "none");
+
+asyncio::Coro<std::string> threads_and_contexts() {
+    asyncio::EventLoop& loop = asyncio::get_running_loop();
+
+    // Context variables.
+    asyncio::Token<std::string> token = request_id.set("r1");
+    EXPECT_EQ(request_id.get(), "r1");
+    EXPECT_EQ(request_id.get("fallback"), "r1");
+    asyncio::Context ctx = asyncio::copy_context();
+    EXPECT_EQ(ctx.run([] { return request_id.get(); }), "r1");
+    loop.call_soon([] { request_id.set("callback"); }, ctx);
+    asyncio::Task<std::string> in_ctx = asyncio::create_task(
+        []() -> asyncio::Coro<std::string> { co_return request_id.get(); }(), "in_ctx", ctx);
+    EXPECT_TRUE(in_ctx.get_context() == ctx);
+    EXPECT_EQ(co_await in_ctx, "callback");
+    request_id.reset(token);
+    EXPECT_EQ(request_id.get(), "none");
+
+    // Threads.
+    EXPECT_EQ(co_await asyncio::to_thread([](int x) { return x * 2; }, 21), 42);
+    EXPECT_EQ(co_await asyncio::to_thread([](std::stop_token, int x) { return x; }, 1), 1);
+    asyncio::Future<int> from_pool = loop.run_in_executor(nullptr, [] { return 5; });
+    EXPECT_EQ(co_await from_pool, 5);
+    asyncio::ConcurrentFuture<int> cf = co_await asyncio::to_thread([&loop] {
+        asyncio::ConcurrentFuture<int> f =
+            asyncio::run_coroutine_threadsafe([]() -> asyncio::Coro<int> { co_return 9; }(), loop);
+        EXPECT_EQ(f.result(), 9);
+        EXPECT_EQ(f.result(1.0), 9);
+        EXPECT_EQ(f.exception(), nullptr);
+        EXPECT_TRUE(f.done());
+        EXPECT_FALSE(f.cancelled());
+        EXPECT_FALSE(f.cancel());
+        f.add_done_callback([](const asyncio::ConcurrentFuture<int>&) {});
+        return f;
+    });
+    asyncio::Future<int> wrapped = asyncio::wrap_future(cf);
+    EXPECT_EQ(co_await wrapped, 9);
+    asyncio::ThreadPoolExecutor pool(1);
+    EXPECT_EQ(pool.submit([] { return 3; }).result(), 3);
+    pool.shutdown();
+    loop.set_default_executor(std::make_shared<asyncio::ThreadPoolExecutor>(2));
+    co_await loop.shutdown_default_executor();
+    co_return request_id.get();
+}
+
+TEST(PublicApi, ThreadsAndContextsThroughTheUmbrellaHeader) {
+    EXPECT_EQ(asyncio::run(threads_and_contexts(), asyncio::RunOptions{.virtual_time = true}),
+              "none");
 }
 
 } // namespace

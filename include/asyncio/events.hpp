@@ -13,15 +13,23 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "contextvars.hpp"
 #include "coroutines.hpp"
+#include "detail/external_work.hpp"
 #include "detail/handle_impl.hpp"
+#include "detail/inbox.hpp"
 #include "detail/intrusive.hpp"
+#include "detail/loop_job.hpp"
 #include "detail/ready_queue.hpp"
+#include "detail/seconds.hpp"
 #include "detail/timer_heap.hpp"
 #include "exceptions.hpp"
+#include "executor.hpp"
 #include "futures.hpp"
 #include "tasks.hpp"
 
@@ -30,19 +38,6 @@ namespace asyncio {
 namespace detail {
 class Backend;
 struct LoopTestAccess;
-
-// A delay or a point in time: seconds as any arithmetic type, or any chrono duration.
-template <class D>
-concept Seconds = std::is_arithmetic_v<D> || requires(D d) {
-    std::chrono::duration_cast<std::chrono::duration<double>>(d);
-};
-template <Seconds D>
-constexpr double to_seconds(D d) noexcept {
-    if constexpr (std::is_arithmetic_v<D>)
-        return static_cast<double>(d);
-    else
-        return std::chrono::duration_cast<std::chrono::duration<double>>(d).count();
-}
 
 template <class F, class... Args>
 constexpr void check_callback() {
@@ -58,6 +53,13 @@ constexpr void check_callback() {
 
 template <class... Args>
 class CallbackAt;
+
+template <class... A>
+struct LastIsContext : std::false_type {};
+template <class A>
+struct LastIsContext<A> : std::is_same<std::remove_cvref_t<A>, Context> {};
+template <class A, class B, class... R>
+struct LastIsContext<A, B, R...> : LastIsContext<B, R...> {};
 } // namespace detail
 
 // What call_soon() and friends return. cancel() keeps the callback from running (from any
@@ -157,9 +159,45 @@ public:
     // Debug mode records where these are called, for the reports about the future or task.
     template <class T = void>
     Future<T> create_future(detail::SourceLoc where = detail::SourceLoc::current());
+    // The task runs in `context`, or in a copy of the current context when none is given.
     template <class T>
     Task<T> create_task(Coro<T> coro, std::string name = "",
+                        std::optional<Context> context = std::nullopt,
                         detail::SourceLoc where = detail::SourceLoc::current());
+
+    // Runs f(args...) on `executor` (a null one means the loop's default executor, a
+    // ThreadPoolExecutor made on first use) and gives a future of its result, completed in this
+    // loop. The function runs in the worker's own context (to_thread() passes the caller's).
+    // Cancelling the future keeps a job that has not started from running; a running one runs to
+    // its end and its outcome is dropped. RuntimeError after shutdown_default_executor() (for the
+    // default executor) or on a closed loop.
+    template <class F, class... A>
+    Future<detail::call_result_t<F, A...>> run_in_executor(Executor* executor, F&& f, A&&... args);
+    // Replaces the default executor (the loop shares it; only a ThreadPoolExecutor will do, as in
+    // asyncio).
+    void set_default_executor(std::shared_ptr<ThreadPoolExecutor> executor);
+    template <class E>
+    requires(!std::is_convertible_v<E*, ThreadPoolExecutor*>) void set_default_executor(
+        std::shared_ptr<E>) {
+        static_assert(std::is_convertible_v<E*, ThreadPoolExecutor*>,
+                      "set_default_executor() takes a ThreadPoolExecutor, as asyncio's does "
+                      "(TypeError); pass other executors to run_in_executor() instead");
+    }
+    // The default executor, made on first use; RuntimeError once shutdown_default_executor() was
+    // called.
+    Executor& default_executor();
+    // Shuts the default executor down and waits (in a helper thread, so the loop keeps running)
+    // until its jobs have run; afterwards run_in_executor(nullptr, ...) and to_thread() raise
+    // RuntimeError. With a timeout, gives up waiting after it, reports "The executor did not
+    // finishing joining its threads within <timeout> seconds." through the exception handler and
+    // returns. run() calls it with a timeout of 300 seconds.
+    //
+    // Cancellation: the wait ends with CancelledError; the executor still shuts down.
+    Coro<> shutdown_default_executor() { return shutdown_default_executor_for(std::nullopt); }
+    template <detail::Seconds D>
+    Coro<> shutdown_default_executor(D timeout) {
+        return shutdown_default_executor_for(detail::to_seconds(timeout));
+    }
 
     void set_debug(bool enabled) noexcept { m_debug = enabled; }
     bool get_debug() const noexcept { return m_debug; }
@@ -176,10 +214,12 @@ public:
     // What other threads submitted first goes first: call_soon_threadsafe and call_soon share
     // one FIFO order, as in asyncio.
     void push_ready(detail::Runnable* r) {
-        if (m_inbox_nonempty.load(std::memory_order_acquire))
+        if (m_inbox->has_items())
             drain_inbox();
         m_ready.push(r);
     }
+    // What other threads post to (a shared reference keeps it valid after the loop is gone).
+    detail::Inbox& inbox() const noexcept { return *m_inbox; }
     void add_timer(detail::TimerNode* n) { m_timers.push(n, ++m_timer_seq); }
     void remove_timer(detail::TimerNode* n) noexcept { m_timers.erase(n); }
     detail::TaskCore* running_task() const noexcept { return m_current_task; }
@@ -195,6 +235,10 @@ public:
     // zero, virtual time runs at the real rate.
     void begin_external() noexcept { m_external.fetch_add(1, std::memory_order_relaxed); }
     void end_external() noexcept { m_external.fetch_sub(1, std::memory_order_relaxed); }
+    // Work in flight outside the loop that holds loop objects (counted as external work);
+    // close() detaches what is still there. untrack() of untracked work does nothing.
+    void track(detail::ExternalWork* w) noexcept;
+    void untrack(detail::ExternalWork* w) noexcept;
     // Cancels every pending task and runs until they are done, reporting their failures
     // ("unhandled exception during asyncio.run() shutdown"). Used by run().
     void cancel_all_tasks();
@@ -215,6 +259,7 @@ private:
     Handle schedule_threadsafe(detail::HandleImpl* h);
     void check_callable_state(const char* what) const;
     void check_running() const;
+    Coro<> shutdown_default_executor_for(std::optional<double> timeout);
 
     detail::ReadyQueue m_ready;
     detail::TimerHeap m_timers;
@@ -229,14 +274,29 @@ private:
     bool m_virtual = false;
     double m_vnow = 0.0;
     std::atomic<int> m_external{0};
+    detail::ExternalWork* m_ext_head = nullptr;
     std::atomic<std::thread::id> m_thread;
     ExceptionHandler m_handler;
     detail::LoopLink* m_link;
     std::unique_ptr<detail::Backend> m_backend;
+    detail::Inbox* m_inbox;      // holds a reference
+    bool m_inbox_active = false; // the inbox had items lately: worth a short spin before sleeping
 
-    std::mutex m_inbox_mutex;
-    std::vector<detail::HandleImpl*> m_inbox;
-    std::atomic<bool> m_inbox_nonempty{false};
+    // The default executor and its shutdown: the thread that waits for its workers posts
+    // m_joiner_done when they are gone.
+    struct JoinerDone;
+    std::shared_ptr<ThreadPoolExecutor> m_default_executor;
+    bool m_executor_shutdown_called = false;
+    std::unique_ptr<JoinerDone> m_joiner_done;
+    std::thread m_executor_joiner;
+};
+
+// Posted by the thread that waits for the default executor's workers, once they are gone. Owned
+// by the loop, which joins that thread before it goes.
+struct EventLoop::JoinerDone final : detail::InboxItem {
+    bool finished = false;
+    std::vector<Future<void>> waiters;
+    void run() override;
 };
 
 // The loop running in this thread; RuntimeError("no running event loop") if none.
@@ -285,9 +345,30 @@ public:
     }
 
 private:
+    // A trailing Context argument is the context the callback runs in (asyncio's `context=`),
+    // not an argument of the callback.
     template <class F>
     static HandleImpl* make(const CallbackAt& self, EventLoop& loop, bool timer, Args&&... args) {
-        check_callback<F, Args...>();
+        if constexpr (LastIsContext<Args...>::value)
+            return make_in_context<F>(self, loop, timer,
+                                      std::forward_as_tuple(std::forward<Args>(args)...),
+                                      std::make_index_sequence<sizeof...(Args) - 1>{});
+        else
+            return build<F>(self, loop, timer, nullptr, std::forward<Args>(args)...);
+    }
+
+    template <class F, class Tuple, std::size_t... I>
+    static HandleImpl* make_in_context(const CallbackAt& self, EventLoop& loop, bool timer,
+                                       Tuple&& all, std::index_sequence<I...>) {
+        const Context& context = std::get<sizeof...(I)>(all);
+        return build<F>(self, loop, timer, context.impl(),
+                        std::get<I>(std::forward<Tuple>(all))...);
+    }
+
+    template <class F, class... A>
+    static HandleImpl* build(const CallbackAt& self, EventLoop& loop, bool timer,
+                             ContextImpl* context, A&&... args) {
+        check_callback<F, A...>();
         using Fn = std::remove_reference_t<F>;
         // Debug mode keeps where the handle was made and what it was given, for its description.
         const bool debug = loop.get_debug();
@@ -295,13 +376,13 @@ private:
         const SourceLoc created = debug ? self.m_where : SourceLoc{};
         HandleImpl* h;
         if constexpr (std::is_function_v<Fn>)
-            h = new HandleFn<Fn*, std::decay_t<Args>...>(loop, timer, created,
-                                                         reinterpret_cast<Fn*>(self.m_function),
-                                                         std::forward<Args>(args)...);
+            h = new HandleFn<Fn*, std::decay_t<A>...>(loop, timer, created, context,
+                                                      reinterpret_cast<Fn*>(self.m_function),
+                                                      std::forward<A>(args)...);
         else
-            h = new HandleFn<std::decay_t<F>, std::decay_t<Args>...>(
-                loop, timer, created, std::forward<F>(*static_cast<Fn*>(self.m_object)),
-                std::forward<Args>(args)...);
+            h = new HandleFn<std::decay_t<F>, std::decay_t<A>...>(
+                loop, timer, created, context, std::forward<F>(*static_cast<Fn*>(self.m_object)),
+                std::forward<A>(args)...);
         if (debug)
             h->set_args_description(std::move(shown));
         return h;
@@ -343,8 +424,24 @@ TimerHandle EventLoop::call_at(D when, std::type_identity_t<detail::CallbackAt<A
 template <class... Args>
 Handle EventLoop::call_soon_threadsafe(std::type_identity_t<detail::CallbackAt<Args...>> fn,
                                        Args&&... args) {
-    check_closed();
     return schedule_threadsafe(fn.make_handle(*this, false, std::forward<Args>(args)...));
+}
+
+template <class F, class... A>
+Future<detail::call_result_t<F, A...>> EventLoop::run_in_executor(Executor* executor, F&& f,
+                                                                  A&&... args) {
+    check_callable_state("run_in_executor");
+    detail::check_executor_call<F, A...>();
+    using Call = detail::BoundCall<F, A...>;
+    using R = detail::call_result_t<F, A...>;
+    Executor& target = executor ? *executor : default_executor();
+    Future<R> future = create_future<R>();
+    auto* job =
+        new detail::LoopCall<R, Call>(*this, Call(std::forward<F>(f), std::forward<A>(args)...));
+    job->set_future_slot(future.raw().value);
+    job->attach(future.core());
+    job->submit(target);
+    return future;
 }
 
 template <class T>
@@ -356,13 +453,14 @@ Future<T> EventLoop::create_future(detail::SourceLoc where) {
 }
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string name, detail::SourceLoc where) {
+Task<T> EventLoop::create_task(Coro<T> coro, std::string name, std::optional<Context> context,
+                               detail::SourceLoc where) {
     check_callable_state("create_task");
     auto h = detail::take_fresh(coro);
     Task<T> task(new detail::TaskState<T>(*this, h));
     if (m_debug)
         task.core().set_created(where);
-    task.core().start(std::move(name));
+    task.core().start(std::move(name), context ? context->impl() : nullptr);
     return task;
 }
 
@@ -390,8 +488,10 @@ detail::ValueOf<T> EventLoop::run_until_complete(const Future<T>& future) {
 }
 
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name, detail::SourceLoc where) {
-    return get_running_loop().create_task(std::move(coro), std::move(name), where);
+Task<T> create_task(Coro<T> coro, std::string name, std::optional<Context> context,
+                    detail::SourceLoc where) {
+    return get_running_loop().create_task(std::move(coro), std::move(name), std::move(context),
+                                          where);
 }
 
 } // namespace asyncio

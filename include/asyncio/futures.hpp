@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "contextvars.hpp"
 #include "coroutines.hpp"
 #include "detail/future_core.hpp"
 #include "detail/future_wait.hpp"
@@ -34,7 +35,13 @@ namespace detail {
 template <class H, class F>
 class DoneCallback final : public CallbackNode, public Runnable {
 public:
-    DoneCallback(const H& handle, F fn) : m_raw(handle.raw()), m_fn(std::move(fn)) {}
+    DoneCallback(const H& handle, F fn, ContextImpl* context)
+        : m_raw(handle.raw()), m_fn(std::move(fn)) {
+        if (context)
+            m_context.adopt(context);
+        else
+            m_context.capture();
+    }
 
     void on_done(FutureCore& f) noexcept override {
         m_handle.emplace(H::from_raw(m_raw));
@@ -44,6 +51,7 @@ public:
     void describe_callback(std::ostream& os) const override { describe_callable(os, typeid(F)); }
     void run() override {
         std::unique_ptr<DoneCallback> self(this);
+        ContextScope scope(&m_context);
         try {
             if constexpr (std::is_invocable_v<F&, const H&>)
                 std::invoke(m_fn, *m_handle);
@@ -59,10 +67,13 @@ private:
     typename H::Raw m_raw;
     F m_fn;
     std::optional<H> m_handle;
+    LazyContext m_context;
 };
 
+// The callback runs in `context`, or, when it is null, in a copy of the current context.
 template <class H, class F>
-CallbackId add_done_callback(FutureCore& core, const H& handle, F&& fn) {
+CallbackId add_done_callback(FutureCore& core, const H& handle, F&& fn,
+                             const std::optional<Context>& context) {
     using Fn = std::decay_t<F>;
     static_assert(!iscoroutine_v<Fn>,
                   "add_done_callback() expects a plain callable, not a Coro: a callback's "
@@ -78,7 +89,8 @@ CallbackId add_done_callback(FutureCore& core, const H& handle, F&& fn) {
         static_assert(!iscoroutinefunction_v<Fn&>,
                       "add_done_callback() expects a plain callable, not a coroutine function "
                       "(asyncio's TypeError); wrap the coroutine in create_task() instead");
-    auto* node = new DoneCallback<H, Fn>(handle, std::forward<F>(fn));
+    auto* node =
+        new DoneCallback<H, Fn>(handle, std::forward<F>(fn), context ? context->impl() : nullptr);
     if (core.done()) {
         std::uint64_t id = core.add_node(node);
         core.remove_node(node);
@@ -103,9 +115,10 @@ public:
     bool cancel(const std::string& msg = "") { return core().cancel(msg); }
     std::exception_ptr exception() { return core().exception(); }
     EventLoop& get_loop() const { return core().loop(); }
+    // The callback runs in `context`, or in a copy of the current context when none is given.
     template <class F>
-    CallbackId add_done_callback(F&& fn) {
-        return detail::add_done_callback(core(), *this, std::forward<F>(fn));
+    CallbackId add_done_callback(F&& fn, const std::optional<Context>& context = std::nullopt) {
+        return detail::add_done_callback(core(), *this, std::forward<F>(fn), context);
     }
     std::size_t remove_done_callback(CallbackId id) {
         return core().remove_callback(static_cast<std::uint64_t>(id));
@@ -197,9 +210,10 @@ public:
         settable();
         m_core->set_exception(std::move(e));
     }
+    // The callback runs in `context`, or in a copy of the current context when none is given.
     template <class F>
-    CallbackId add_done_callback(F&& fn) {
-        return detail::add_done_callback(core(), *this, std::forward<F>(fn));
+    CallbackId add_done_callback(F&& fn, const std::optional<Context>& context = std::nullopt) {
+        return detail::add_done_callback(core(), *this, std::forward<F>(fn), context);
     }
     std::size_t remove_done_callback(CallbackId id) {
         return core().remove_callback(static_cast<std::uint64_t>(id));

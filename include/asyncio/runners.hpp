@@ -20,7 +20,8 @@ struct RunOptions {
 namespace detail {
 // Throws RuntimeError when a loop already runs in this thread.
 void check_run_allowed();
-// Cancels and awaits leftover tasks, then closes the loop: what run() does on its way out.
+// Cancels and awaits leftover tasks, shuts the default executor down (waiting up to 300 s for
+// its jobs), then closes the loop: what run() does on its way out.
 void finish_run(EventLoop& loop) noexcept;
 
 struct RunGuard {

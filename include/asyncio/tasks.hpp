@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "contextvars.hpp"
 #include "coroutines.hpp"
 #include "detail/task_core.hpp"
 #include "futures.hpp"
@@ -52,9 +53,10 @@ public:
     int cancelling() const { return core().cancelling(); }
     int uncancel() { return core().uncancel(); }
 
+    // The callback runs in `context`, or in a copy of the current context when none is given.
     template <class F>
-    CallbackId add_done_callback(F&& fn) {
-        return detail::add_done_callback(core(), *this, std::forward<F>(fn));
+    CallbackId add_done_callback(F&& fn, const std::optional<Context>& context = std::nullopt) {
+        return detail::add_done_callback(core(), *this, std::forward<F>(fn), context);
     }
     std::size_t remove_done_callback(CallbackId id) {
         return core().remove_callback(static_cast<std::uint64_t>(id));
@@ -79,6 +81,8 @@ public:
             core().set_name(to_string_any(value));
     }
     EventLoop& get_loop() const { return core().loop(); }
+    // The context the task runs in: the one given to create_task, or the copy made then.
+    Context get_context() const { return Context(&core().context().materialize()); }
 
     operator FutureRef() const noexcept { return FutureRef(m_core.get()); }
 
@@ -185,9 +189,10 @@ public:
         return *state().m_value;
     }
 
+    // The callback runs in `context`, or in a copy of the current context when none is given.
     template <class F>
-    CallbackId add_done_callback(F&& fn) {
-        return detail::add_done_callback(core(), *this, std::forward<F>(fn));
+    CallbackId add_done_callback(F&& fn, const std::optional<Context>& context = std::nullopt) {
+        return detail::add_done_callback(core(), *this, std::forward<F>(fn), context);
     }
 
     operator Future<T>() const noexcept {
@@ -231,12 +236,15 @@ private:
 
 // Wraps the coroutine in a Task scheduled to start on the next iteration of the running loop,
 // and returns it. RuntimeError without a running loop. Unnamed tasks are "Task-1", "Task-2", ...
+// The task runs in `context`, or in a copy of the current context when none is given.
 template <class T>
 Task<T> create_task(Coro<T> coro, std::string name = "",
+                    std::optional<Context> context = std::nullopt,
                     detail::SourceLoc where = detail::SourceLoc::current());
 
 template <class A>
-requires(!iscoroutine_v<A>) void create_task(A&&, std::string = "") {
+requires(!iscoroutine_v<A>) void create_task(A&&, std::string = "",
+                                             std::optional<Context> = std::nullopt) {
     static_assert(iscoroutine_v<A>,
                   "create_task() expects a coroutine object (a Coro<T>): a coroutine was "
                   "expected. If you passed a coroutine function, call it: create_task(f())");

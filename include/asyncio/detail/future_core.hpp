@@ -21,6 +21,7 @@ class EventLoop;
 namespace asyncio::detail {
 
 class FutureCore;
+class LazyContext;
 
 // An empty stand-in for `void` results, so storage code can treat every T alike.
 struct Empty {
@@ -138,6 +139,8 @@ protected:
     // Called when the last reference goes: reports an unretrieved exception, then deletes.
     void last_ref() noexcept;
     virtual const char* kind() const noexcept { return "Future"; }
+    // The context the exception handler runs in when this object is reported (a task's own).
+    virtual LazyContext* report_context() noexcept { return nullptr; }
 
     std::uint32_t m_refs = 0;
     State m_state = State::pending;

@@ -13,6 +13,8 @@
 #include <typeinfo>
 #include <utility>
 
+#include "context_core.hpp"
+#include "inbox.hpp"
 #include "runnable.hpp"
 #include "source_loc.hpp"
 
@@ -22,15 +24,22 @@ class EventLoop;
 
 namespace asyncio::detail {
 
-// Invariants: the ready queue or the timer heap holds one reference while the handle is queued;
+// Invariants: the callback (and the exception handler, if it throws) runs with m_context
+// current; the ready queue or the timer heap holds one reference while the handle is queued;
 // m_loop is set exactly while the handle is queued (so a Handle that outlives its loop never
 // reaches it); `cancelled` only goes false -> true and may be set from any thread (thread-safe
 // handles); the callback is released on cancel() when called on the loop's thread, else when
 // the loop drops the handle.
-class HandleImpl : public Runnable, public TimerNode {
+class HandleImpl : public InboxItem, public TimerNode {
 public:
-    HandleImpl(EventLoop& loop, bool timer, SourceLoc created) noexcept
-        : m_loop(&loop), m_timer(timer), m_created(created) {}
+    // The callback runs in `context`, or, when it is null, in a copy of the current context.
+    HandleImpl(EventLoop& loop, bool timer, SourceLoc created, ContextImpl* context) noexcept
+        : m_loop(&loop), m_timer(timer), m_created(created) {
+        if (context)
+            m_context.adopt(context);
+        else
+            m_context.capture();
+    }
     HandleImpl(const HandleImpl&) = delete;
     HandleImpl& operator=(const HandleImpl&) = delete;
 
@@ -76,14 +85,16 @@ private:
     bool m_timer;
     SourceLoc m_created; // set in debug mode only
     std::string m_args;  // likewise
+    LazyContext m_context;
 };
 
 template <class F, class... Args>
 class HandleFn final : public HandleImpl {
 public:
     template <class G, class... A>
-    HandleFn(EventLoop& loop, bool timer, SourceLoc created, G&& fn, A&&... args)
-        : HandleImpl(loop, timer, created),
+    HandleFn(EventLoop& loop, bool timer, SourceLoc created, ContextImpl* context, G&& fn,
+             A&&... args)
+        : HandleImpl(loop, timer, created, context),
           m_call(std::in_place, std::forward<G>(fn), std::forward<A>(args)...) {}
 
 protected:

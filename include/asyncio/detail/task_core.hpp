@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "context_core.hpp"
 #include "future_core.hpp"
 #include "promise.hpp"
 
@@ -60,6 +61,8 @@ protected:
 //   CancelledError it is already throwing in;
 // - m_scopes lists the timeout scopes open in the task's coroutine chain, innermost first; the
 //   unarmed ones are a prefix, and none is unarmed while the task is suspended;
+// - every step runs with m_context current (a pointer swap), so a task sees its own context
+//   variables and never another's;
 // - m_leaf is the innermost frame of the task's coroutine chain while the task has a frame;
 // - once done, the coroutine frame is destroyed and the result lives in TaskState<T>.
 class TaskCore : public FutureCore, public Runnable {
@@ -71,8 +74,9 @@ public:
     int cancelling() const noexcept { return m_num_cancels_requested; }
     int uncancel() noexcept;
 
-    // Registers on the loop's task list and schedules the first step.
-    void start(std::string name);
+    // Registers on the loop's task list and schedules the first step. The task runs in `context`,
+    // or, when it is null, in a copy of the current context.
+    void start(std::string name, ContextImpl* context = nullptr);
     const std::string& name() const;
     void set_name(std::string name) { m_name = std::move(name); }
     std::coroutine_handle<> coro() const noexcept { return m_root; }
@@ -111,6 +115,10 @@ public:
     void print_stack(std::optional<std::size_t> limit, std::ostream& os) const;
     void describe(std::ostream& os, bool callbacks = true) const override;
 
+    // The context every step runs in (asyncio's Task._context).
+    LazyContext& context() noexcept { return m_context; }
+    LazyContext* report_context() noexcept override { return &m_context; }
+
     // Called by the root frame's final suspend; destroys the frame.
     virtual void root_done() noexcept = 0;
 
@@ -145,6 +153,7 @@ protected:
     mutable std::string m_name;
     struct Traceback;
     std::unique_ptr<Traceback> m_traceback;
+    LazyContext m_context;
 
     ~TaskCore() override;
     friend class ::asyncio::EventLoop;
