@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Prints the table of scripts/bench.sh from RESULT lines (BENCH.md's format).
+
+    scripts/bench_table.py RESULTS_FILE...
+
+One row per workload: our median ns/op and peak RSS, each peer's median ns/op with the ratio
+ours / peer, the floor variant the workload is compared with (its median and ours / floor), the
+BENCH.md target and whether our median meets it. docs/performance.md explains every column.
+
+A '# noise ... proc_wall_s=W ... others_cpu_s=O' line after a RESULT line says how much CPU the
+rest of the machine used while that process ran; a sample with O > 0.10 * W + 0.2 is noisy and
+left out of the medians, unless every sample of that (impl, workload) is (then all are used and
+the cell is marked '*'). '# note: ...' and '# FAILED ...' lines are listed under the table.
+Python standard library only.
+"""
+
+import statistics
+import sys
+
+WORKLOAD_ORDER = ["spawn", "yield", "sleepers", "pingpong", "cancel", "wait_for", "timeout",
+                  "to_thread", "threadsafe", "echo"]
+PEER_ORDER = ["cpython", "cpython_deb", "uvloop", "node", "node_await_null", "tokio", "tokio_mt",
+              "tokio_mpsc", "asio"]
+# The floor variant each workload is compared with (floor_bench.cpp: what each variant bounds).
+FLOOR = {"spawn": "spawnq", "yield": "readyq", "pingpong": "readyq", "sleepers": "heap",
+         "cancel": "throw", "timeout": "throw"}
+# Workloads whose N tasks are all alive at once: RSS is also given per task.
+PER_TASK_RSS = {"spawn", "sleepers", "cancel", "timeout"}
+NOISE_FRAC, NOISE_SLACK_S = 0.10, 0.2
+OURS = "asyncio"
+
+
+def read(paths):
+    """{(impl, workload): [sample]}, notes, failures. A sample is a dict of the RESULT fields."""
+    samples, notes, failures = {}, [], []
+    for path in paths:
+        last = None
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("RESULT "):
+                    fields = dict(t.split("=", 1) for t in line.split()[1:] if "=" in t)
+                    key = (fields.pop("impl"), fields.pop("workload"))
+                    last = {k: float(v) for k, v in fields.items()}
+                    last["noisy"] = False
+                    samples.setdefault(key, []).append(last)
+                elif line.startswith("# noise ") and last is not None:
+                    fields = dict(t.split("=", 1) for t in line.split()[2:] if "=" in t)
+                    wall, others = float(fields["proc_wall_s"]), float(fields["others_cpu_s"])
+                    last["noisy"] = others > NOISE_FRAC * wall + NOISE_SLACK_S
+                    last = None
+                elif line.startswith("# note: "):
+                    notes.append(line[len("# note: "):].strip())
+                elif line.startswith("# FAILED"):
+                    failures.append(line[len("# "):].strip())
+    return samples, notes, failures
+
+
+def primary(impl, workload, s):
+    """ns per op; for sleepers (but not the floor's heap) the per-task overhead (seconds - 1)/N."""
+    if workload == "sleepers" and not impl.startswith("floor-"):
+        return (s["seconds"] - 1.0) * 1e9 / s["n"]
+    return s["ns_per_op"]
+
+
+def medians(samples):
+    """{(impl, workload): {ns, rss_kb, n, clean, total, star}}."""
+    out = {}
+    for (impl, workload), all_samples in samples.items():
+        clean = [s for s in all_samples if not s["noisy"]]
+        used = clean or all_samples
+        out[(impl, workload)] = {
+            "ns": statistics.median(primary(impl, workload, s) for s in used),
+            "rss_kb": statistics.median(s.get("rss_kb", 0.0) for s in used),
+            "n": statistics.median(s["n"] for s in used),
+            "clean": len(clean),
+            "total": len(all_samples),
+            "star": "" if clean else "*",
+        }
+    return out
+
+
+def num(x):
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def ratio(x):
+    if x >= 10:
+        return f"{x:.0f}×"
+    if x >= 0.1:
+        return f"{x:.2f}×"
+    return f"{x:.2g}×"
+
+
+def target(workload, ours, peer, floor):
+    """(target text, met text) for BENCH.md's target row of the workload, or None."""
+    ns, per_task = ours["ns"], ours["rss_kb"] * 1024 / ours["n"]
+
+    def vs_floor(factor, variant):
+        text = f"≤ {factor:g} × floor-{variant}"
+        if floor is None:
+            return text, "n/a: floor not run"
+        r = ns / floor["ns"]
+        return text, f"{'yes' if r <= factor else 'no'} ({ratio(r)})"
+
+    def limits(*checks):
+        ok = all(value <= limit for value, limit, _ in checks)
+        return "yes" if ok else "no", ", ".join(shown for _, _, shown in checks)
+
+    if workload == "spawn":
+        text = "≤ 1.2 × floor-spawnq; ≤ 100 B/task"
+        if floor is None:
+            if per_task > 100:
+                return text, f"no ({per_task:.0f} B/task; floor not run)"
+            return text, f"n/a: floor not run ({per_task:.0f} B/task)"
+        ok = ns / floor["ns"] <= 1.2 and per_task <= 100
+        return text, f"{'yes' if ok else 'no'} ({ratio(ns / floor['ns'])}, {per_task:.0f} B/task)"
+    if workload == "yield":
+        return vs_floor(2, "readyq")
+    if workload == "pingpong":
+        return vs_floor(4, "readyq")
+    if workload in ("cancel", "timeout"):
+        return vs_floor(1.2, "throw")
+    if workload == "sleepers":
+        verdict, shown = limits((ns, 300, f"{num(ns)} ns"), (per_task, 150, f"{per_task:.0f} B/task"))
+        return "overhead ≤ 300 ns; ≤ 150 B/task", f"{verdict} ({shown})"
+    if workload == "wait_for":
+        verdict, shown = limits((ns, 30, f"{num(ns)} ns"))
+        return "≤ 30 ns", f"{verdict} ({shown})"
+    if workload == "threadsafe":
+        verdict, shown = limits((ns, 700, f"{num(ns)} ns"))
+        return "≤ 700 ns", f"{verdict} ({shown})"
+    if workload == "to_thread":
+        text = "≤ 2 µs; ≥ 4 × faster than tokio"
+        tokio = peer.get("tokio")
+        if tokio is None:
+            return text, f"n/a: tokio not run ({num(ns)} ns {'≤' if ns <= 2000 else '>'} 2 µs)"
+        ok = ns <= 2000 and 4 * ns <= tokio["ns"]
+        return text, f"{'yes' if ok else 'no'} ({num(ns)} ns, tokio ÷ ours {ratio(tokio['ns'] / ns)})"
+    return None
+
+
+def render(rows):
+    """A markdown table whose columns are padded to line up in a terminal too."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for k, row in enumerate(rows):
+        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        if k == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    samples, notes, failures = read(sys.argv[1:])
+    med = medians(samples)
+
+    floors = {impl[len("floor-"):]: m for (impl, _), m in med.items() if impl.startswith("floor-")}
+    peers = {impl for impl, _ in med if impl != OURS and not impl.startswith("floor-")}
+    peers = [p for p in PEER_ORDER if p in peers] + sorted(peers - set(PEER_ORDER))
+    seen = {w for impl, w in med if not impl.startswith("floor-")}
+    # Our failures read "FAILED run <k> asyncio <workload> rc=<rc>".
+    seen |= {f.split()[4] for f in failures if f.split()[3:4] == [OURS] and len(f.split()) > 4}
+    workloads = [w for w in WORKLOAD_ORDER if w in seen] + sorted(seen - set(WORKLOAD_ORDER))
+
+    header = ["workload", "n", "asyncio ns/op", "asyncio RSS", "runs"] + peers
+    header += ["floor (ours ÷ floor)", "target", "met"]
+    rows, verdicts = [header], []
+    for w in workloads:
+        ours = med.get((OURS, w))
+        peer = {p: med[(p, w)] for p in peers if (p, w) in med}
+        if ours is None:
+            rows.append([w, "-", "FAILED", "-", "0"] + [num(peer[p]["ns"]) + peer[p]["star"]
+                                                        if p in peer else "-" for p in peers]
+                        + ["-", "-", "no run"])
+            continue
+        rss = f"{ours['rss_kb'] / 1024:,.1f} MB"
+        if w in PER_TASK_RSS:
+            rss += f" ({ours['rss_kb'] * 1024 / ours['n']:,.0f} B/task)"
+        row = [w + (" (overhead)" if w == "sleepers" else ""), f"{int(ours['n']):,}",
+               num(ours["ns"]) + ours["star"], rss, f"{ours['clean']}/{ours['total']}"]
+        for p in peers:
+            m = peer.get(p)
+            row.append("-" if m is None else f"{num(m['ns'])}{m['star']} ({ratio(ours['ns'] / m['ns'])})")
+        variant = FLOOR.get(w)
+        floor = floors.get(variant) if variant else None
+        if floor is None:
+            row.append("-" if variant is None else f"{variant}: not run")
+        else:
+            row.append(f"{variant} {num(floor['ns'])}{floor['star']} ({ratio(ours['ns'] / floor['ns'])})")
+        t = target(w, ours, peer, floor)
+        row += list(t) if t else ["-", "-"]
+        if t:
+            verdicts.append((w, t))
+        rows.append(row)
+
+    print("Medians per workload; ns/op for every workload, except sleepers: per-task overhead "
+          "(seconds − 1 s) / N. Peer cells: median ns/op (ours ÷ peer); below 1 means asyncio "
+          "is faster. runs = clean samples / samples; `*` = every sample was noisy (all used).\n")
+    print(render(rows))
+    if verdicts:
+        met = [w for w, (_, v) in verdicts if v.startswith("yes")]
+        print(f"\nTargets met: {len(met)} of {len(verdicts)}"
+              + (f" ({', '.join(met)})" if met else "") + ".")
+    noisy = [f"{i} {w} ({m['total'] - m['clean']} of {m['total']})"
+             for (i, w), m in sorted(med.items()) if m["clean"] < m["total"]]
+    if noisy:
+        print("\nNoisy samples (left out of the medians unless `*`): " + ", ".join(noisy) + ".")
+    if notes or failures:
+        print("\nNotes:")
+        for n in notes:
+            print(f"- {n}")
+        for f in failures:
+            print(f"- {f}")
+
+
+if __name__ == "__main__":
+    main()
