@@ -204,6 +204,8 @@ void EventLoop::process_timers() {
 }
 
 void EventLoop::drain_inbox() {
+    if (!m_inbox->has_items())
+        return;
     detail::InboxItem* item = m_inbox->take();
     if (item)
         m_inbox_active = true;

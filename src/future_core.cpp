@@ -49,13 +49,13 @@ void FutureCore::set_cancelled(std::exception_ptr cancelled, const std::string& 
 std::exception_ptr FutureCore::cancelled_error() const {
     if (m_exception)
         return m_exception;
-    return std::make_exception_ptr(CancelledError(m_cancel_msg));
+    return std::make_exception_ptr(CancelledError(m_cancel_msg.get()));
 }
 
 void FutureCore::throw_cancelled() const {
     if (m_exception)
         std::rethrow_exception(m_exception);
-    throw CancelledError(m_cancel_msg);
+    throw CancelledError(m_cancel_msg.get());
 }
 
 void FutureCore::check_result() {

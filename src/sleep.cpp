@@ -11,10 +11,7 @@ double checked_delay(double seconds) {
     return seconds;
 }
 
-SleepAwaiter::~SleepAwaiter() {
-    if (scheduled()) // the frame is destroyed while sleeping: leave no timer behind
-        m_task->loop().remove_timer(this);
-}
+void SleepAwaiter::unschedule() noexcept { m_task->loop().remove_timer(this); }
 
 void SleepAwaiter::suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf) {
     if (!task)

@@ -78,7 +78,7 @@ void TaskCore::start(std::string name, ContextImpl* context) {
 const std::string& TaskCore::name() const {
     if (m_name.empty())
         m_name = "Task-" + std::to_string(m_number);
-    return m_name;
+    return m_name.get();
 }
 
 bool TaskCore::cancel(const std::string& msg) {
@@ -136,12 +136,12 @@ void TaskCore::wake() {
     if (m_scheduled)
         return;
     m_scheduled = true;
-    loop().push_ready(this);
+    m_link->loop->push_ready(this); // a pending task's loop is alive
 }
 
 void TaskCore::throw_cancel() {
     m_throw_cancel = false;
-    throw CancelledError(m_cancel_msg);
+    throw CancelledError(m_cancel_msg.get());
 }
 
 void TaskCore::run() {

@@ -8,6 +8,7 @@
 
 #include "detail/future_wait.hpp"
 #include "detail/runnable.hpp"
+#include "detail/short_string.hpp"
 #include "detail/task_core.hpp"
 #include "events.hpp"
 #include "exceptions.hpp"
@@ -25,7 +26,10 @@ public:
     // Movable only before it is awaited (the coroutine machinery may move it into the frame).
     SleepAwaiter(SleepAwaiter&& o) noexcept : m_delay(o.m_delay) {}
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;
-    ~SleepAwaiter();
+    ~SleepAwaiter() {
+        if (scheduled()) // the frame is destroyed while sleeping: leave no timer behind
+            unschedule();
+    }
 
     bool await_ready() const noexcept { return false; }
     template <class P>
@@ -35,7 +39,7 @@ public:
     void await_resume() {
         if (m_state == State::aborted) { // undone by cancel(): that cancel's message is thrown
             m_task->consume_cancel();
-            throw CancelledError(std::move(m_message));
+            throw CancelledError(m_message.get());
         }
         m_task->deliver_cancel();
     }
@@ -47,11 +51,12 @@ public:
 private:
     enum class State : unsigned char { idle, yielded, armed, fired, aborted };
     void suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf);
+    void unschedule() noexcept;
 
     double m_delay;
     TaskCore* m_task = nullptr;
     State m_state = State::idle;
-    std::string m_message;
+    RareString m_message;
 };
 
 template <class R>

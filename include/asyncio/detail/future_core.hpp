@@ -11,7 +11,9 @@
 #include <type_traits>
 #include <typeinfo>
 
+#include "frame_pool.hpp"
 #include "runnable.hpp"
+#include "short_string.hpp"
 #include "source_loc.hpp"
 
 namespace asyncio {
@@ -73,7 +75,7 @@ void describe_callable(std::ostream& os, const std::type_info& type);
 //   (result(), exception(), an await, or cancel() clear it); the last reference reports it;
 // - a cancelled future's CancelledError is m_exception if one was caught, else made on demand
 //   from m_cancel_msg.
-class FutureCore {
+class FutureCore : public PoolAllocated {
 public:
     enum class State : std::uint8_t { pending, cancelled, finished };
 
@@ -147,7 +149,7 @@ protected:
     bool m_log_traceback = false;
     std::uint64_t m_next_cb_id = 0;
     std::exception_ptr m_exception;
-    std::string m_cancel_msg;
+    RareString m_cancel_msg;
     std::unique_ptr<SourceLoc> m_created;
     CallbackNode* m_cb_head = nullptr;
     CallbackNode* m_cb_tail = nullptr;

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "context_core.hpp"
+#include "frame_pool.hpp"
 #include "inbox.hpp"
 #include "runnable.hpp"
 #include "source_loc.hpp"
@@ -30,7 +31,7 @@ namespace asyncio::detail {
 // reaches it); `cancelled` only goes false -> true and may be set from any thread (thread-safe
 // handles); the callback is released on cancel() when called on the loop's thread, else when
 // the loop drops the handle.
-class HandleImpl : public InboxItem, public TimerNode {
+class HandleImpl : public InboxItem, public TimerNode, public PoolAllocated {
 public:
     // The callback runs in `context`, or, when it is null, in a copy of the current context.
     HandleImpl(EventLoop& loop, bool timer, SourceLoc created, ContextImpl* context) noexcept

@@ -4,6 +4,7 @@
 #include <coroutine>
 #include <exception>
 
+#include "frame_pool.hpp"
 #include "source_loc.hpp"
 
 namespace asyncio::detail {
@@ -13,7 +14,7 @@ class TaskCore;
 // Every coroutine frame of ours knows its task, the frame that awaits it (for the async stack),
 // where its function is and the line of the co_await it is suspended at. Recording that line is
 // one store per await, done by await_transform's defaulted location argument.
-class PromiseBase {
+class PromiseBase : public PoolAllocated {
 public:
     explicit PromiseBase(SourceLoc where = SourceLoc::current()) noexcept
         : m_function(where.function), m_file(where.file), m_line(where.line) {}

@@ -150,7 +150,7 @@ protected:
     bool m_throw_cancel = false;
     bool m_scheduled = false;
     std::uint64_t m_number = 0;
-    mutable std::string m_name;
+    mutable RareString m_name;
     struct Traceback;
     std::unique_ptr<Traceback> m_traceback;
     LazyContext m_context;
