@@ -142,7 +142,9 @@ public:
     double time() const noexcept;
 
     // The callback is any callable; its parameter type only records the caller's location
-    // (shown in debug mode) on the way in.
+    // (shown in debug mode) on the way in. A trailing asyncio::Context argument is not passed to
+    // the callback: it is the context the callback runs in (asyncio's `context=`); without one,
+    // the callback runs in a copy of the context current here.
     template <class... Args>
     Handle call_soon(std::type_identity_t<detail::CallbackAt<Args...>> fn, Args&&... args);
     template <detail::Seconds D, class... Args>
