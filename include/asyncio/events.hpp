@@ -169,10 +169,12 @@ public:
 
     // Runs f(args...) on `executor` (a null one means the loop's default executor, a
     // ThreadPoolExecutor made on first use) and gives a future of its result, completed in this
-    // loop. The function runs in the worker's own context (to_thread() passes the caller's).
-    // Cancelling the future keeps a job that has not started from running; a running one runs to
-    // its end and its outcome is dropped. RuntimeError after shutdown_default_executor() (for the
-    // default executor) or on a closed loop.
+    // loop; the job keeps the future alive until then, as asyncio does. The function runs in the
+    // worker's own context (to_thread() passes the caller's). RuntimeError after
+    // shutdown_default_executor() (for the default executor) or on a closed loop.
+    //
+    // Cancellation: cancelling the future (or the task awaiting it) keeps a job that has not
+    // started from running; a running one runs to its end and its outcome is dropped.
     template <class F, class... A>
     Future<detail::call_result_t<F, A...>> run_in_executor(Executor* executor, F&& f, A&&... args);
     // Replaces the default executor (the loop shares it; only a ThreadPoolExecutor will do, as in
