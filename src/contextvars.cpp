@@ -238,11 +238,13 @@ MapNode* map_remove(MapNode* root, std::uint64_t key) {
 }
 
 ContextImpl& LazyContext::materialize() {
-    if (!m_ctx) {
-        m_ctx = new ContextImpl(std::move(m_vars));
-        m_ctx->add_ref();
+    if (!(m_bits & ctx_tag)) {
+        auto* c = new ContextImpl();
+        c->vars = Vars::adopt(reinterpret_cast<MapNode*>(m_bits)); // takes over the reference
+        c->add_ref();
+        m_bits = reinterpret_cast<std::uintptr_t>(c) | ctx_tag;
     }
-    return *m_ctx;
+    return *ctx();
 }
 
 LazyContext& base_context() noexcept {

@@ -142,7 +142,9 @@ public:
     double time() const noexcept;
 
     // The callback is any callable; its parameter type only records the caller's location
-    // (shown in debug mode) on the way in.
+    // (shown in debug mode) on the way in. A trailing asyncio::Context argument is not passed to
+    // the callback: it is the context the callback runs in (asyncio's `context=`); without one,
+    // the callback runs in a copy of the context current here.
     template <class... Args>
     Handle call_soon(std::type_identity_t<detail::CallbackAt<Args...>> fn, Args&&... args);
     template <detail::Seconds D, class... Args>
@@ -167,10 +169,12 @@ public:
 
     // Runs f(args...) on `executor` (a null one means the loop's default executor, a
     // ThreadPoolExecutor made on first use) and gives a future of its result, completed in this
-    // loop. The function runs in the worker's own context (to_thread() passes the caller's).
-    // Cancelling the future keeps a job that has not started from running; a running one runs to
-    // its end and its outcome is dropped. RuntimeError after shutdown_default_executor() (for the
-    // default executor) or on a closed loop.
+    // loop; the job keeps the future alive until then, as asyncio does. The function runs in the
+    // worker's own context (to_thread() passes the caller's). RuntimeError after
+    // shutdown_default_executor() (for the default executor) or on a closed loop.
+    //
+    // Cancellation: cancelling the future (or the task awaiting it) keeps a job that has not
+    // started from running; a running one runs to its end and its outcome is dropped.
     template <class F, class... A>
     Future<detail::call_result_t<F, A...>> run_in_executor(Executor* executor, F&& f, A&&... args);
     // Replaces the default executor (the loop shares it; only a ThreadPoolExecutor will do, as in

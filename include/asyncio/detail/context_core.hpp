@@ -118,29 +118,38 @@ public:
     LazyContext() noexcept = default;
     LazyContext(const LazyContext&) = delete;
     LazyContext& operator=(const LazyContext&) = delete;
-    ~LazyContext() {
-        if (m_ctx)
-            m_ctx->release();
-    }
+    ~LazyContext() { reset(); }
 
     // Becomes a copy of the current context (asyncio's copy_context()).
     inline void capture() noexcept;
     // Becomes the given context itself (not a copy).
     void adopt(ContextImpl* ctx) noexcept {
         ctx->add_ref();
-        if (m_ctx)
-            m_ctx->release();
-        m_ctx = ctx;
-        m_vars = Vars();
+        reset();
+        m_bits = reinterpret_cast<std::uintptr_t>(ctx) | ctx_tag;
     }
-    MapNode* vars() const noexcept { return m_ctx ? m_ctx->vars.get() : m_vars.get(); }
+    MapNode* vars() const noexcept {
+        return (m_bits & ctx_tag) ? ctx()->vars.get() : reinterpret_cast<MapNode*>(m_bits);
+    }
     // The ContextImpl, made now if it does not exist yet.
     ContextImpl& materialize();
-    ContextImpl* materialized() const noexcept { return m_ctx; }
+    ContextImpl* materialized() const noexcept { return (m_bits & ctx_tag) ? ctx() : nullptr; }
 
 private:
-    ContextImpl* m_ctx = nullptr; // holds a reference
-    Vars m_vars;                  // the copied map, while m_ctx is null
+    // One word, as it sits in every task and callback: a MapNode* (the copied map, holding a
+    // reference; 0 for the empty map), or a ContextImpl* with the low bit set (holding a
+    // reference). Both are at least 2-aligned.
+    static constexpr std::uintptr_t ctx_tag = 1;
+    ContextImpl* ctx() const noexcept { return reinterpret_cast<ContextImpl*>(m_bits & ~ctx_tag); }
+    void reset() noexcept {
+        if (m_bits & ctx_tag)
+            ctx()->release();
+        else if (m_bits)
+            map_release(reinterpret_cast<MapNode*>(m_bits));
+        m_bits = 0;
+    }
+
+    std::uintptr_t m_bits = 0;
 };
 
 // The context the running code sees; null means the thread's own base context.
@@ -149,11 +158,11 @@ LazyContext& base_context() noexcept;
 inline LazyContext& current_context() noexcept { return t_context ? *t_context : base_context(); }
 
 inline void LazyContext::capture() noexcept {
-    const LazyContext& from = current_context();
-    if (from.m_ctx)
-        m_vars = from.m_ctx->vars;
-    else
-        m_vars = from.m_vars;
+    MapNode* v = current_context().vars();
+    if (v)
+        map_add_ref(v);
+    reset();
+    m_bits = reinterpret_cast<std::uintptr_t>(v);
 }
 
 // Makes `ctx` the current context for its lifetime (a null `ctx` changes nothing). Switching is
