@@ -65,7 +65,7 @@ inline void pool_deallocate(void* p, std::size_t n) noexcept {
         return;
     }
 #endif
-    ::operator delete(p, n);
+    ::operator delete(p); // unsized: clang 14 has no sized deallocation by default
 }
 
 // Gives a class its allocation from the pool.
