@@ -219,7 +219,11 @@ machine_header() {
 # ------------------------------------------------------------------------------ 3. run: ours
 ours_failed=0
 {
-    echo "# asyncio results $stamp, commit $(git -C "$asyncio_root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$asyncio_root" diff --quiet HEAD -- include src bench 2>/dev/null || echo ' (with uncommitted changes)')"
+    commit=$(git -C "$asyncio_root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ "$commit" != unknown ] && ! git -C "$asyncio_root" diff --quiet HEAD -- include src bench; then
+        commit+=" with uncommitted changes to include/, src/ or bench/"
+    fi
+    echo "# asyncio results $stamp, commit $commit"
     machine_header
     echo "# $("${CXX:-c++}" --version | head -1); build: $build_dir (Release)"
     echo "# runs=$runs workloads=[${workloads[*]}]"

@@ -168,41 +168,47 @@ def main():
     seen |= {f.split()[4] for f in failures if f.split()[3:4] == [OURS] and len(f.split()) > 4}
     workloads = [w for w in WORKLOAD_ORDER if w in seen] + sorted(seen - set(WORKLOAD_ORDER))
 
-    header = ["workload", "n", "asyncio ns/op", "asyncio RSS", "runs"] + peers
-    header += ["floor (ours ÷ floor)", "target", "met"]
-    rows, verdicts = [header], []
+    # Table 1: ours against each peer and the floor. Table 2: ours against BENCH.md's targets.
+    speed = [["workload", "asyncio"] + peers + ["floor"]]
+    goals = [["workload", "n", "runs", "asyncio ns/op", "asyncio RSS", "target", "met"]]
+    verdicts = []
     for w in workloads:
         ours = med.get((OURS, w))
         peer = {p: med[(p, w)] for p in peers if (p, w) in med}
+        label = w + (" (overhead)" if w == "sleepers" else "")
+        variant = FLOOR.get(w)
+        floor = floors.get(variant) if variant else None
         if ours is None:
-            rows.append([w, "-", "FAILED", "-", "0"] + [num(peer[p]["ns"]) + peer[p]["star"]
-                                                        if p in peer else "-" for p in peers]
-                        + ["-", "-", "no run"])
+            speed.append([label, "FAILED"] + [f"{num(peer[p]['ns'])}{peer[p]['star']}"
+                                              if p in peer else "-" for p in peers]
+                         + [f"{variant} {num(floor['ns'])}{floor['star']}" if floor else "-"])
+            goals.append([label, "-", "0", "FAILED", "-", "-", "no run"])
             continue
-        rss = f"{ours['rss_kb'] / 1024:,.1f} MB"
-        if w in PER_TASK_RSS:
-            rss += f" ({ours['rss_kb'] * 1024 / ours['n']:,.0f} B/task)"
-        row = [w + (" (overhead)" if w == "sleepers" else ""), f"{int(ours['n']):,}",
-               num(ours["ns"]) + ours["star"], rss, f"{ours['clean']}/{ours['total']}"]
+        row = [label, num(ours["ns"]) + ours["star"]]
         for p in peers:
             m = peer.get(p)
             row.append("-" if m is None else f"{num(m['ns'])}{m['star']} ({ratio(ours['ns'] / m['ns'])})")
-        variant = FLOOR.get(w)
-        floor = floors.get(variant) if variant else None
         if floor is None:
             row.append("-" if variant is None else f"{variant}: not run")
         else:
             row.append(f"{variant} {num(floor['ns'])}{floor['star']} ({ratio(ours['ns'] / floor['ns'])})")
+        speed.append(row)
+
+        rss = f"{ours['rss_kb'] / 1024:,.1f} MB"
+        if w in PER_TASK_RSS:
+            rss += f" ({ours['rss_kb'] * 1024 / ours['n']:,.0f} B/task)"
         t = target(w, ours, peer, floor)
-        row += list(t) if t else ["-", "-"]
+        goals.append([label, f"{int(ours['n']):,}", f"{ours['clean']}/{ours['total']}",
+                      num(ours["ns"]) + ours["star"], rss] + (list(t) if t else ["-", "-"]))
         if t:
             verdicts.append((w, t))
-        rows.append(row)
 
-    print("Medians per workload; ns/op for every workload, except sleepers: per-task overhead "
-          "(seconds − 1 s) / N. Peer cells: median ns/op (ours ÷ peer); below 1 means asyncio "
-          "is faster. runs = clean samples / samples; `*` = every sample was noisy (all used).\n")
-    print(render(rows))
+    print("Medians in ns per operation; for sleepers, the per-task overhead (seconds − 1 s) / N. "
+          "A peer's or the floor's cell is its median (ours ÷ it): below 1, asyncio is faster. "
+          "`*`: every sample was noisy (all used).\n")
+    print(render(speed))
+    print("\nTargets (BENCH.md). runs: clean samples / samples.\n")
+    print(render(goals))
     if verdicts:
         met = [w for w, (_, v) in verdicts if v.startswith("yes")]
         print(f"\nTargets met: {len(met)} of {len(verdicts)}"
