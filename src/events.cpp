@@ -206,14 +206,17 @@ void EventLoop::process_timers() {
 void EventLoop::drain_inbox() {
     if (!m_inbox->has_items())
         return;
-    detail::InboxItem* item = m_inbox->take();
-    if (item)
-        m_inbox_active = true;
-    while (item) {
+    detail::InboxItem* item = m_inbox->take_newest_first();
+    if (!item)
+        return;
+    m_inbox_active = true;
+    std::size_t count = 0;
+    for (; item; ++count) {
         detail::InboxItem* next = item->m_inbox_next;
         m_ready.push(item);
         item = next;
     }
+    m_ready.reverse_last(count); // first posted first
 }
 
 Handle EventLoop::schedule(detail::HandleImpl* h) {

@@ -41,10 +41,10 @@ InboxItem* Inbox::reversed(InboxItem* head) noexcept {
     return fifo;
 }
 
-InboxItem* Inbox::take() noexcept {
+InboxItem* Inbox::take_newest_first() noexcept {
     if (!has_items())
         return nullptr;
-    return reversed(m_head.exchange(nullptr, std::memory_order_acquire));
+    return m_head.exchange(nullptr, std::memory_order_acquire);
 }
 
 bool Inbox::prepare_sleep() noexcept {

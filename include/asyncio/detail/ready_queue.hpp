@@ -29,6 +29,20 @@ public:
         ++m_size;
     }
 
+    // Reverses the order of the last `n` items pushed (n <= size()).
+    void reverse_last(std::size_t n) noexcept {
+        const std::size_t mask = m_cap - 1;
+        std::size_t lo = m_head + m_size - n;
+        std::size_t hi = m_head + m_size - 1;
+        for (; n > 1; n -= 2, ++lo, --hi) {
+            Runnable*& a = m_buf[lo & mask];
+            Runnable*& b = m_buf[hi & mask];
+            Runnable* t = a;
+            a = b;
+            b = t;
+        }
+    }
+
     Runnable* pop() noexcept {
         Runnable* r = m_buf[m_head];
         m_head = (m_head + 1) & (m_cap - 1);
