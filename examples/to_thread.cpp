@@ -1,6 +1,5 @@
 // The seed's to_thread example: blocking_io() blocks its thread for 1 second while the loop
-// sleeps 1 second; both at once take 1 second in all, not 2. (The seed awaits the two with
-// gather(); here they are a task and a sleep, awaited in turn, which takes the same time.)
+// sleeps 1 second; gathered, both take 1 second in all, not 2.
 #include <asyncio.hpp>
 #include <chrono>
 #include <iostream>
@@ -16,12 +15,14 @@ void blocking_io() {
     std::cout << "blocking_io complete at " << now_hms() << std::endl;
 }
 
+// asyncio.sleep() is a coroutine in Python; here sleep() is an awaiter, so gather() gets it
+// wrapped in a coroutine.
+asyncio::Coro<> pause(double seconds) { co_await asyncio::sleep(seconds); }
+
 asyncio::Coro<> amain() {
     std::cout << "started main at " << now_hms() << std::endl;
 
-    auto io = asyncio::create_task(asyncio::to_thread(blocking_io));
-    co_await asyncio::sleep(1);
-    co_await io;
+    co_await asyncio::gather(asyncio::to_thread(blocking_io), pause(1));
 
     std::cout << "finished main at " << now_hms() << std::endl;
 }
