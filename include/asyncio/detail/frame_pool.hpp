@@ -56,7 +56,7 @@ inline void* pool_allocate(std::size_t n) {
     return ::operator new(n);
 }
 
-inline void pool_deallocate(void* p, std::size_t n) noexcept {
+inline void pool_deallocate(void* p, [[maybe_unused]] std::size_t n) noexcept {
 #ifndef ASYNCIO_NO_POOL
     if (n <= pool_granule * pool_classes) {
         PoolClass& c = t_pool[(n - 1) / pool_granule];
