@@ -21,6 +21,7 @@ using asyncio::Future;
 using asyncio::Result;
 using asyncio::Task;
 using asyncio::detail::Empty;
+using asyncio::testing::cancelled_message;
 using asyncio::testing::holds;
 
 Coro<int> await_value(Future<int> f) { co_return co_await f; }
@@ -75,16 +76,6 @@ protected:
         EXPECT_TRUE(std::get<0>(r).has_value() && !std::get<0>(r).error());
     }
 };
-
-template <class F>
-std::string cancelled_message(F&& f) {
-    try {
-        f();
-    } catch (const CancelledError& e) {
-        return e.message();
-    }
-    return "<no CancelledError>";
-}
 
 Coro<void> await_then_count(Future<void> waiter, int* proof) {
     co_await waiter;
