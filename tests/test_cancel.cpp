@@ -22,6 +22,8 @@ using asyncio::testing::cancelled_message;
 using asyncio::testing::holds;
 using Log = std::vector<std::string>;
 
+Coro<void> cancel_then_read(std::optional<std::string> msg, bool use_exception, Log* log);
+
 class CancelTest : public asyncio::testing::LoopTest {
 protected:
     // Watchdog: if a broken cancellation leaves a task waiting forever, virtual time jumps here
@@ -36,6 +38,29 @@ protected:
         std::ostringstream os;
         os << t;
         return os.str();
+    }
+
+    // CANCEL-17/18: after cancel() with no message, an empty one, 'my message' or '5', the
+    // awaited task's outcome (read with result(), or exception() if `via_exception`) raises
+    // CancelledError with that message, and the waiting task that let it propagate ends
+    // cancelled with the same message.
+    void check_cancel_messages(bool via_exception) {
+        const std::vector<std::pair<std::optional<std::string>, std::string>> cases = {
+            {std::nullopt, ""}, {std::string(), ""}, {"my message", "my message"}, {"5", "5"}};
+        for (const auto& [arg, expected] : cases) {
+            SCOPED_TRACE("cancel(" + arg.value_or("<none>") + ")");
+            Log log;
+            auto outer = loop->create_task(cancel_then_read(arg, via_exception, &log));
+            EXPECT_EQ(cancelled_message([&] { loop->run_until_complete(outer); }), expected);
+            EXPECT_TRUE(outer.cancelled());
+            if (via_exception)
+                EXPECT_EQ(cancelled_message([&] { (void)outer.exception(); }), expected);
+            else
+                EXPECT_EQ(cancelled_message([&] { (void)outer.result(); }), expected);
+            EXPECT_EQ(log, (Log{"inner cancelled"}));
+        }
+        EXPECT_DOUBLE_EQ(loop->time(), 0.0);
+        EXPECT_TRUE(reports.empty());
     }
 };
 
@@ -615,38 +640,10 @@ TEST_F(CancelTest, CANCEL_15) {
 // After cancel() / cancel(None) / cancel('my message') / cancel(5) and waiting for the task,
 // result() raises CancelledError with message "", "", "my message", "5"; the waiting task that
 // let it propagate ends cancelled with that same message.
-TEST_F(CancelTest, CANCEL_17) {
-    const std::vector<std::pair<std::optional<std::string>, std::string>> cases = {
-        {std::nullopt, ""}, {std::string(), ""}, {"my message", "my message"}, {"5", "5"}};
-    for (const auto& [arg, expected] : cases) {
-        SCOPED_TRACE("cancel(" + arg.value_or("<none>") + ")");
-        Log log;
-        auto outer = loop->create_task(cancel_then_read(arg, false, &log));
-        EXPECT_EQ(cancelled_message([&] { loop->run_until_complete(outer); }), expected);
-        EXPECT_TRUE(outer.cancelled());
-        EXPECT_EQ(cancelled_message([&] { (void)outer.result(); }), expected);
-        EXPECT_EQ(log, (Log{"inner cancelled"}));
-    }
-    EXPECT_DOUBLE_EQ(loop->time(), 0.0);
-    EXPECT_TRUE(reports.empty());
-}
+TEST_F(CancelTest, CANCEL_17) { check_cancel_messages(false); }
 
 // As CANCEL-17, reading the outcome with exception(), which raises the same CancelledError.
-TEST_F(CancelTest, CANCEL_18) {
-    const std::vector<std::pair<std::optional<std::string>, std::string>> cases = {
-        {std::nullopt, ""}, {std::string(), ""}, {"my message", "my message"}, {"5", "5"}};
-    for (const auto& [arg, expected] : cases) {
-        SCOPED_TRACE("cancel(" + arg.value_or("<none>") + ")");
-        Log log;
-        auto outer = loop->create_task(cancel_then_read(arg, true, &log));
-        EXPECT_EQ(cancelled_message([&] { loop->run_until_complete(outer); }), expected);
-        EXPECT_TRUE(outer.cancelled());
-        EXPECT_EQ(cancelled_message([&] { (void)outer.exception(); }), expected);
-        EXPECT_EQ(log, (Log{"inner cancelled"}));
-    }
-    EXPECT_DOUBLE_EQ(loop->time(), 0.0);
-    EXPECT_TRUE(reports.empty());
-}
+TEST_F(CancelTest, CANCEL_18) { check_cancel_messages(true); }
 
 // Cancelled with 'my message' before it ever ran, a task ends cancelled without executing its
 // body, and exception() raises CancelledError('my message').

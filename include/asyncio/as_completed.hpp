@@ -268,19 +268,11 @@ auto as_completed(Range&& aws, detail::OptionalSeconds timeout = std::nullopt) {
         else
             all.push_back(detail::ensure_future(std::move(a), *loop));
     }
-    std::vector<const void*> ids;
-    ids.reserve(all.size());
-    for (const H& f : all)
-        ids.push_back(&f.core());
-    std::vector<bool> keep = detail::first_occurrences(ids);
-    std::vector<H> unique;
+    std::vector<H> unique = detail::unique_handles(std::move(all));
     std::vector<detail::FutureCore*> cores;
-    for (std::size_t i = 0; i < all.size(); ++i) {
-        if (keep[i]) {
-            cores.push_back(&all[i].core());
-            unique.push_back(std::move(all[i]));
-        }
-    }
+    cores.reserve(unique.size());
+    for (const H& f : unique)
+        cores.push_back(&f.core());
     auto* state =
         new detail::AsCompletedState<H>(loop, std::move(unique), std::move(cores), seconds);
     return AsCompleted<H>(detail::IntrusivePtr<detail::AsCompletedState<H>>(state));

@@ -190,17 +190,8 @@ auto wait(Range&& fs, WaitOptions options = {}) {
     }
     if (all.empty())
         detail::throw_empty_wait();
-    std::vector<const void*> ids;
-    ids.reserve(all.size());
-    for (const H& f : all)
-        ids.push_back(&f.core());
-    std::vector<bool> keep = detail::first_occurrences(ids);
-    std::vector<H> unique;
-    unique.reserve(all.size());
-    for (std::size_t i = 0; i < all.size(); ++i)
-        if (keep[i])
-            unique.push_back(std::move(all[i]));
-    return detail::WaitAwaiter<H>(std::move(unique), options.return_when, timeout);
+    return detail::WaitAwaiter<H>(detail::unique_handles(std::move(all)), options.return_when,
+                                  timeout);
 }
 
 } // namespace asyncio

@@ -211,4 +211,20 @@ private:
 // set(fs)), in O(n log n).
 std::vector<bool> first_occurrences(const std::vector<const void*>& items);
 
+// The handles with duplicates (the same future or task) left out, first occurrences in order.
+template <class H>
+std::vector<H> unique_handles(std::vector<H> all) {
+    std::vector<const void*> ids;
+    ids.reserve(all.size());
+    for (const H& f : all)
+        ids.push_back(&f.core());
+    std::vector<bool> keep = first_occurrences(ids);
+    std::vector<H> unique;
+    unique.reserve(all.size());
+    for (std::size_t i = 0; i < all.size(); ++i)
+        if (keep[i])
+            unique.push_back(std::move(all[i]));
+    return unique;
+}
+
 } // namespace asyncio::detail
