@@ -102,7 +102,9 @@ public:
 // its value or rethrows its exception. `create_task(f())` runs it as a task. A Coro is move-only
 // and can be awaited once: awaiting it again (or after moving it into a task) throws
 // RuntimeError("cannot reuse already awaited coroutine"). In debug mode, a Coro destroyed
-// without ever running is reported ("coroutine 'f' was never awaited").
+// without ever running is reported ("coroutine 'f' was never awaited"), with where `f` is
+// defined: unlike Python, the frame cannot see the line that called `f`, so the definition
+// stands in for asyncio's creation traceback.
 //
 // Cancellation: a Coro is not a cancellation point itself; a cancellation of the task reaches
 // the innermost co_await of the chain, and propagates up through the frames like any exception.

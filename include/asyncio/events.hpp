@@ -121,6 +121,8 @@ public:
     explicit EventLoop(LoopOptions options = {});
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
+    // Tasks still pending are destroyed with their frames and reported ("Task was destroyed
+    // but it is pending!") in every mode, as asyncio reports a collected pending task.
     ~EventLoop();
 
     // Runs until stop() is called. RuntimeError if closed, or if a loop already runs here.
