@@ -139,7 +139,8 @@ void EventLoop::run_forever() {
 }
 
 void EventLoop::run_once() {
-    drain_inbox();
+    if (m_inbox->has_items())
+        drain_inbox();
     if (m_ready.empty() && !m_stopping) {
         if (m_timers.empty()) {
             wait_os(-1.0);
@@ -151,11 +152,18 @@ void EventLoop::run_once() {
         }
         drain_inbox();
     }
-    process_timers();
+    if (!m_timers.empty())
+        process_timers();
     // Only what is ready now runs in this iteration; what it schedules runs in the next.
-    for (std::size_t n = m_ready.size(); n > 0; --n) {
+    std::size_t n = m_ready.size();
+    if (!m_debug) {
+        for (; n > 0; --n)
+            m_ready.pop()->run();
+        return;
+    }
+    for (; n > 0; --n) {
         detail::Runnable* r = m_ready.pop();
-        if (!m_debug || r->is_cancelled()) { // a cancelled handle is dropped, not executed
+        if (r->is_cancelled()) { // a cancelled handle is dropped, not timed
             r->run();
             continue;
         }

@@ -5,11 +5,7 @@
 
 namespace asyncio::detail {
 
-double checked_delay(double seconds) {
-    if (std::isnan(seconds))
-        throw ValueError("Invalid delay: NaN (not a number)");
-    return seconds;
-}
+void throw_nan_delay() { throw ValueError("Invalid delay: NaN (not a number)"); }
 
 void SleepAwaiter::unschedule() noexcept { m_task->loop().remove_timer(this); }
 

@@ -139,11 +139,6 @@ void TaskCore::wake() {
     m_link->loop->push_ready(this); // a pending task's loop is alive
 }
 
-void TaskCore::throw_cancel() {
-    m_throw_cancel = false;
-    throw CancelledError(m_cancel_msg.get());
-}
-
 void TaskCore::run() {
     m_scheduled = false;
     if (done())

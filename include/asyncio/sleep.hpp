@@ -34,7 +34,13 @@ public:
     bool await_ready() const noexcept { return false; }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-        suspend(h, task_of(h), promise_of(h));
+        TaskCore* task = task_of(h);
+        if (m_delay <= 0 && task && task->yield_now(h, promise_of(h), this)) {
+            m_task = task;
+            m_state = State::yielded;
+            return;
+        }
+        suspend(h, task, promise_of(h));
     }
     void await_resume() {
         if (m_state == State::aborted) { // undone by cancel(): that cancel's message is thrown
@@ -72,7 +78,24 @@ private:
     R m_result;
 };
 
-double checked_delay(double seconds);
+[[noreturn]] void throw_nan_delay();
+inline double checked_delay(double seconds) {
+    if (std::isnan(seconds)) [[unlikely]]
+        throw_nan_delay();
+    return seconds;
+}
+
+inline bool TaskCore::yield_now(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter) {
+    if ((m_scopes && !m_scopes->m_armed) || m_must_cancel || m_throw_cancel || m_scheduled)
+        return false;
+    m_link->loop->push_ready(this);
+    m_scheduled = true;
+    m_resume = h;
+    if (leaf)
+        m_leaf = leaf;
+    m_waiter = waiter;
+    return true;
+}
 
 } // namespace detail
 

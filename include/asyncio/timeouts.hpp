@@ -92,6 +92,11 @@ private:
 // own so that this wait itself stays cancellable.
 Coro<void> cancel_and_wait(FutureRef fut);
 
+// The TimeoutError raised from the CancelledError being handled (asyncio's `raise TimeoutError
+// from exc`): std::rethrow_if_nested gives the cancellation back. Thrown directly, where
+// std::throw_with_nested could add a frame of its own to the unwinding.
+struct TimeoutFromCancel final : TimeoutError, std::nested_exception {};
+
 template <class R, class H>
 R result_of_handle(H& h) {
     h.core().check_result();
@@ -106,7 +111,7 @@ Coro<R> timeout_now(H fut) {
     try {
         co_return result_of_handle<R>(fut);
     } catch (const CancelledError&) {
-        std::throw_with_nested(TimeoutError());
+        throw TimeoutFromCancel();
     }
 }
 template <class H>
@@ -115,7 +120,7 @@ Coro<void> timeout_now_void(H fut) {
     try {
         fut.core().check_result();
     } catch (const CancelledError&) {
-        std::throw_with_nested(TimeoutError());
+        throw TimeoutFromCancel();
     }
 }
 
@@ -203,7 +208,9 @@ public:
         }
     }
 
-    R await_resume() {
+    // Inlined into the awaiting coroutine, so that the TimeoutError leaves from the frame of its
+    // handler (see FutureCore::check_result_inline).
+    [[gnu::always_inline]] R await_resume() {
         if (m_mode == Mode::now) {
             if (!m_now)
                 return result_of_handle<R>(*m_handle);
@@ -220,7 +227,7 @@ public:
             return inner().await_resume();
         } catch (const CancelledError&) {
             if (left <= m_scope.cancelling_on_entry())
-                std::throw_with_nested(TimeoutError());
+                throw TimeoutFromCancel();
             throw; // a cancel of the task besides the timeout's: it wins
         }
     }

@@ -84,9 +84,16 @@ public:
     // The awaitable side of the protocol.
     void suspend(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter);
     void wake();
-    void deliver_cancel() {
-        if (m_throw_cancel)
-            throw_cancel();
+    // sleep(0)'s suspend() and wake() in one step, inlined into the awaiting coroutine (defined
+    // in sleep.hpp); false, having done nothing, when the full suspend() is needed: a timeout
+    // scope waits to be armed, or a cancellation is pending.
+    inline bool yield_now(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter);
+    // Inlined into the resumed coroutine, like FutureCore::check_result_inline.
+    [[gnu::always_inline]] void deliver_cancel() {
+        if (m_throw_cancel) [[unlikely]] {
+            m_throw_cancel = false;
+            throw CancelledError(m_cancel_msg.get());
+        }
     }
     // The resumed co_await throws its own CancelledError instead: nothing is left pending.
     void consume_cancel() noexcept { m_throw_cancel = false; }
@@ -131,7 +138,6 @@ protected:
     void describe_runnable(std::ostream& os) const override;
     const char* kind() const noexcept override { return "Task"; }
     void finish_from(PromiseBase& p, bool has_value) noexcept;
-    [[noreturn]] void throw_cancel();
     void arm_unarmed_scopes();
     void pop_inner_scope(ScopeTimer* s) noexcept;
 
