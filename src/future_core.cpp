@@ -42,20 +42,36 @@ bool FutureCore::cancel(const std::string& msg) {
 void FutureCore::set_cancelled(std::exception_ptr cancelled, const std::string& msg) {
     m_state = State::cancelled;
     m_exception = std::move(cancelled);
-    m_cancel_msg = msg;
+    set_cancel_msg(msg);
     schedule_callbacks();
 }
 
 std::exception_ptr FutureCore::cancelled_error() const {
     if (m_exception)
         return m_exception;
-    return std::make_exception_ptr(CancelledError(m_cancel_msg.get()));
+    return std::make_exception_ptr(CancelledError(cancel_msg()));
 }
 
 void FutureCore::throw_cancelled() const {
     if (m_exception)
         std::rethrow_exception(m_exception);
-    throw CancelledError(m_cancel_msg.get());
+    throw CancelledError(cancel_msg());
+}
+
+const std::string& FutureCore::cancel_msg() const noexcept {
+    static const std::string none;
+    return m_extras ? m_extras->cancel_msg : none;
+}
+
+void FutureCore::set_cancel_msg(const std::string& msg) {
+    if (m_extras || !msg.empty())
+        extras().cancel_msg = msg;
+}
+
+FutureExtras& FutureCore::extras() const {
+    if (!m_extras)
+        m_extras = std::make_unique<FutureExtras>();
+    return *m_extras;
 }
 
 void FutureCore::check_result() {

@@ -71,14 +71,16 @@ void TaskCore::start(std::string name, ContextImpl* context) {
     else
         m_context.capture();
     m_number = g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
-    m_name = std::move(name);
+    if (!name.empty())
+        extras().name = std::move(name);
     loop().register_task(this);
 }
 
 const std::string& TaskCore::name() const {
-    if (m_name.empty())
-        m_name = "Task-" + std::to_string(m_number);
-    return m_name.get();
+    std::string& name = extras().name;
+    if (name.empty()) // the made-up name is kept, as asyncio does
+        name = "Task-" + std::to_string(m_number);
+    return name;
 }
 
 bool TaskCore::cancel(const std::string& msg) {
@@ -89,7 +91,7 @@ bool TaskCore::cancel(const std::string& msg) {
     if (m_waiter && m_waiter->abort(msg))
         return true; // the waiter wakes the task with CancelledError(msg)
     m_must_cancel = true;
-    m_cancel_msg = msg;
+    set_cancel_msg(msg);
     return true;
 }
 
@@ -111,7 +113,7 @@ void TaskCore::suspend(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* wai
         m_throw_cancel = false;
         m_must_cancel = true;
     }
-    if (m_must_cancel && waiter->abort(m_cancel_msg))
+    if (m_must_cancel && waiter->abort(cancel_msg()))
         m_must_cancel = false;
 }
 

@@ -165,7 +165,7 @@ public:
     Future<T> create_future(detail::SourceLoc where = detail::SourceLoc::current());
     // The task runs in `context`, or in a copy of the current context when none is given.
     template <class T>
-    Task<T> create_task(Coro<T> coro, std::string name = "",
+    Task<T> create_task(Coro<T> coro, std::string name = {},
                         std::optional<Context> context = std::nullopt,
                         detail::SourceLoc where = detail::SourceLoc::current());
 
@@ -461,7 +461,8 @@ Future<T> EventLoop::create_future(detail::SourceLoc where) {
 template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, std::string name, std::optional<Context> context,
                                detail::SourceLoc where) {
-    check_callable_state("create_task");
+    if (m_closed || m_debug) [[unlikely]]
+        check_callable_state("create_task");
     auto h = detail::take_fresh(coro);
     Task<T> task(new detail::TaskState<T>(*this, h));
     if (m_debug)

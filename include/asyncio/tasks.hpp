@@ -238,7 +238,7 @@ private:
 // and returns it. RuntimeError without a running loop. Unnamed tasks are "Task-1", "Task-2", ...
 // The task runs in `context`, or in a copy of the current context when none is given.
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name = "",
+Task<T> create_task(Coro<T> coro, std::string name = {},
                     std::optional<Context> context = std::nullopt,
                     detail::SourceLoc where = detail::SourceLoc::current());
 

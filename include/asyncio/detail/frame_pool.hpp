@@ -29,8 +29,8 @@ struct PoolClass {
     char* end = nullptr;
 };
 
-inline constexpr std::size_t pool_granule = 32;
-inline constexpr std::size_t pool_classes = 32; // blocks up to 1 KiB
+inline constexpr std::size_t pool_granule = 16;
+inline constexpr std::size_t pool_classes = 64; // blocks up to 1 KiB
 inline thread_local PoolClass t_pool[pool_classes];
 
 void* pool_refill(PoolClass& c, std::size_t block);

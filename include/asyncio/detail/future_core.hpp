@@ -65,6 +65,13 @@ protected:
     ~CallbackNode() = default;
 };
 
+// What a future or task rarely has, behind one pointer made on first use.
+struct FutureExtras {
+    std::string cancel_msg;
+    std::optional<SourceLoc> created; // debug mode: where it was made
+    std::string name;                 // a task's name, once given or asked for
+};
+
 // Writes "<callable type>()": how a done callback of that type is described.
 void describe_callable(std::ostream& os, const std::type_info& type);
 
@@ -75,7 +82,7 @@ void describe_callable(std::ostream& os, const std::type_info& type);
 // - m_log_traceback is true exactly when an exception is stored and nobody has looked at it
 //   (result(), exception(), an await, or cancel() clear it); the last reference reports it;
 // - a cancelled future's CancelledError is m_exception if one was caught, else made on demand
-//   from m_cancel_msg.
+//   from the cancel message.
 class FutureCore : public PoolAllocated {
 public:
     enum class State : std::uint8_t { pending, cancelled, finished };
@@ -111,7 +118,7 @@ public:
         m_log_traceback = false;
         if (m_exception)
             std::rethrow_exception(m_exception);
-        throw CancelledError(m_cancel_msg.get());
+        throw CancelledError(cancel_msg());
     }
     std::exception_ptr exception();
     void set_exception(std::exception_ptr e);
@@ -146,8 +153,12 @@ public:
     std::exception_ptr cancelled_error() const;
 
     // Debug mode: where the future or task was created (null otherwise), for the reports.
-    const SourceLoc* created() const noexcept { return m_created.get(); }
-    void set_created(SourceLoc where) { m_created = std::make_unique<SourceLoc>(where); }
+    const SourceLoc* created() const noexcept {
+        return m_extras && m_extras->created ? &*m_extras->created : nullptr;
+    }
+    void set_created(SourceLoc where) { extras().created = where; }
+    // The message of the cancel() that cancelled it (or is pending, for a task).
+    const std::string& cancel_msg() const noexcept;
 
 protected:
     virtual ~FutureCore();
@@ -159,13 +170,20 @@ protected:
     // The context the exception handler runs in when this object is reported (a task's own).
     virtual LazyContext* report_context() noexcept { return nullptr; }
 
+    FutureExtras& extras() const; // made on first use, also by readers (a task's made-up name)
+    void set_cancel_msg(const std::string& msg);
+
+    // Laid out small fields first: a million live tasks pay for every padding byte.
     std::uint32_t m_refs = 0;
+    std::uint32_t m_next_cb_id = 0;
     State m_state = State::pending;
     bool m_log_traceback = false;
-    std::uint64_t m_next_cb_id = 0;
+    // Task state kept here, where it fills what would be padding.
+    bool m_must_cancel = false;
+    bool m_throw_cancel = false;
+    bool m_scheduled = false;
     std::exception_ptr m_exception;
-    RareString m_cancel_msg;
-    std::unique_ptr<SourceLoc> m_created;
+    mutable std::unique_ptr<FutureExtras> m_extras;
     CallbackNode* m_cb_head = nullptr;
     CallbackNode* m_cb_tail = nullptr;
     LoopLink* m_link;

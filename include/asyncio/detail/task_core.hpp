@@ -78,7 +78,7 @@ public:
     // or, when it is null, in a copy of the current context.
     void start(std::string name, ContextImpl* context = nullptr);
     const std::string& name() const;
-    void set_name(std::string name) { m_name = std::move(name); }
+    void set_name(std::string name) { extras().name = std::move(name); }
     std::coroutine_handle<> coro() const noexcept { return m_root; }
 
     // The awaitable side of the protocol.
@@ -92,7 +92,7 @@ public:
     [[gnu::always_inline]] void deliver_cancel() {
         if (m_throw_cancel) [[unlikely]] {
             m_throw_cancel = false;
-            throw CancelledError(m_cancel_msg.get());
+            throw CancelledError(cancel_msg());
         }
     }
     // The resumed co_await throws its own CancelledError instead: nothing is left pending.
@@ -149,14 +149,10 @@ protected:
     const char* m_coro_function;
     const char* m_coro_file;
     int m_coro_line;
+    int m_num_cancels_requested = 0;
     Waiter* m_waiter = nullptr;
     ScopeTimer* m_scopes = nullptr;
-    int m_num_cancels_requested = 0;
-    bool m_must_cancel = false;
-    bool m_throw_cancel = false;
-    bool m_scheduled = false;
     std::uint64_t m_number = 0;
-    mutable RareString m_name;
     struct Traceback;
     std::unique_ptr<Traceback> m_traceback;
     LazyContext m_context;
