@@ -36,14 +36,19 @@ Backend::~Backend() {
     uv_loop_close(&m_uv->loop);
 }
 
-void Backend::wait(double timeout) {
-    if (timeout >= 0) {
-        // Round up: waking before the deadline would only spin through another wait.
-        auto ms = static_cast<std::uint64_t>(std::ceil(timeout * 1000.0));
-        uv_update_time(&m_uv->loop);
-        uv_timer_start(
-            &m_uv->timer, [](uv_timer_t*) {}, ms, 0);
-    }
+void Backend::arm(double timeout) {
+    if (timeout < 0)
+        return;
+    // Round up: waking before the deadline would only spin through another wait.
+    auto ms = static_cast<std::uint64_t>(std::ceil(timeout * 1000.0));
+    uv_update_time(&m_uv->loop);
+    // The callback stops the wait: the timer may fire before uv_run polls (libuv's clock can
+    // tick past the deadline in between), and the poll would then block with no timer left.
+    uv_timer_start(
+        &m_uv->timer, [](uv_timer_t* t) { uv_stop(t->loop); }, ms, 0);
+}
+
+void Backend::poll() {
     uv_run(&m_uv->loop, UV_RUN_ONCE);
     uv_timer_stop(&m_uv->timer);
 }

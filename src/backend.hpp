@@ -14,7 +14,13 @@ public:
     ~Backend();
 
     // Blocks until I/O, a wake(), or `timeout` seconds (a negative timeout waits forever).
-    void wait(double timeout);
+    void wait(double timeout) {
+        arm(timeout);
+        poll();
+    }
+    // wait()'s two halves, apart so that a test can let the deadline pass in between.
+    void arm(double timeout);
+    void poll();
     // Thread-safe; wake-ups coalesce until the next wait() returns.
     void wake() noexcept;
 

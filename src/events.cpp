@@ -144,9 +144,9 @@ void EventLoop::run_once() {
     if (m_ready.empty() && !m_stopping) {
         if (m_timers.empty()) {
             wait_os(-1.0);
-        } else if (double delay = m_timers.top()->when - time(); delay > 0) {
+        } else if (double delay = m_timers.top_when() - time(); delay > 0) {
             if (m_virtual && m_external.load(std::memory_order_relaxed) == 0)
-                m_vnow = m_timers.top()->when;
+                m_vnow = m_timers.top_when();
             else
                 wait_os(delay);
         }
@@ -207,7 +207,7 @@ void EventLoop::process_timers() {
     if (m_timers.empty())
         return;
     double end = time() + clock_resolution;
-    while (!m_timers.empty() && m_timers.top()->when <= end)
+    while (!m_timers.empty() && m_timers.top_when() <= end)
         m_timers.pop()->on_timer();
 }
 

@@ -65,7 +65,7 @@ TaskCore::~TaskCore() {
         m_root.destroy();
 }
 
-void TaskCore::start(std::string name, ContextImpl* context) {
+void TaskCore::start(std::string&& name, ContextImpl* context) {
     if (context)
         m_context.adopt(context);
     else

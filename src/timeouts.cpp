@@ -5,7 +5,7 @@ namespace asyncio::detail {
 
 // What the fired timer queues: asyncio's call_at handle of Timeout._on_timeout. It runs after
 // what was already ready in this iteration; a scope that ends first detaches it.
-struct TimeoutScope::Fire final : Runnable {
+struct TimeoutScope::Fire final : Runnable, PoolAllocated {
     TimeoutScope* scope;
     explicit Fire(TimeoutScope* s) noexcept : scope(s) {}
     void run() override {

@@ -227,6 +227,11 @@ public:
     // What other threads post to (a shared reference keeps it valid after the loop is gone).
     detail::Inbox& inbox() const noexcept { return *m_inbox; }
     void add_timer(detail::TimerNode* n) { m_timers.push(n, ++m_timer_seq); }
+    // create_task()'s work, on the arguments in place (the by-value ones of the two spellings
+    // are not copied again).
+    template <class T>
+    Task<T> start_task(Coro<T>& coro, std::string& name, const std::optional<Context>& context,
+                       detail::SourceLoc where);
     void remove_timer(detail::TimerNode* n) noexcept { m_timers.erase(n); }
     detail::TaskCore* running_task() const noexcept { return m_current_task; }
     detail::LoopLink* link() const noexcept { return m_link; }
@@ -461,6 +466,12 @@ Future<T> EventLoop::create_future(detail::SourceLoc where) {
 template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, std::string name, std::optional<Context> context,
                                detail::SourceLoc where) {
+    return start_task(coro, name, context, where);
+}
+
+template <class T>
+Task<T> EventLoop::start_task(Coro<T>& coro, std::string& name,
+                              const std::optional<Context>& context, detail::SourceLoc where) {
     if (m_closed || m_debug) [[unlikely]]
         check_callable_state("create_task");
     auto h = detail::take_fresh(coro);
@@ -497,8 +508,7 @@ detail::ValueOf<T> EventLoop::run_until_complete(const Future<T>& future) {
 template <class T>
 Task<T> create_task(Coro<T> coro, std::string name, std::optional<Context> context,
                     detail::SourceLoc where) {
-    return get_running_loop().create_task(std::move(coro), std::move(name), std::move(context),
-                                          where);
+    return get_running_loop().start_task(coro, name, context, where);
 }
 
 } // namespace asyncio

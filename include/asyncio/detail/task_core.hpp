@@ -76,7 +76,7 @@ public:
 
     // Registers on the loop's task list and schedules the first step. The task runs in `context`,
     // or, when it is null, in a copy of the current context.
-    void start(std::string name, ContextImpl* context = nullptr);
+    void start(std::string&& name, ContextImpl* context = nullptr);
     const std::string& name() const;
     void set_name(std::string name) { extras().name = std::move(name); }
     std::coroutine_handle<> coro() const noexcept { return m_root; }
