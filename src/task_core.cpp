@@ -103,11 +103,7 @@ int TaskCore::uncancel() noexcept {
     return m_num_cancels_requested;
 }
 
-void TaskCore::suspend(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter) {
-    m_resume = h;
-    if (leaf)
-        m_leaf = leaf;
-    m_waiter = waiter;
+void TaskCore::suspend_slow(Waiter* waiter) {
     arm_scopes();
     if (m_throw_cancel) { // a cancellation a foreign awaitable did not deliver
         m_throw_cancel = false;

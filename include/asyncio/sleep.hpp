@@ -86,7 +86,7 @@ inline double checked_delay(double seconds) {
 }
 
 inline bool TaskCore::yield_now(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter) {
-    if ((m_scopes && !m_scopes->m_armed) || m_must_cancel || m_throw_cancel || m_scheduled)
+    if (needs_slow_suspend() || m_scheduled)
         return false;
     m_link->loop->push_ready(this);
     m_scheduled = true;

@@ -82,7 +82,14 @@ public:
     std::coroutine_handle<> coro() const noexcept { return m_root; }
 
     // The awaitable side of the protocol.
-    void suspend(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter);
+    void suspend(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter) {
+        m_resume = h;
+        if (leaf)
+            m_leaf = leaf;
+        m_waiter = waiter;
+        if (needs_slow_suspend()) [[unlikely]]
+            suspend_slow(waiter);
+    }
     void wake();
     // sleep(0)'s suspend() and wake() in one step, inlined into the awaiting coroutine (defined
     // in sleep.hpp); false, having done nothing, when the full suspend() is needed: a timeout
@@ -139,6 +146,11 @@ protected:
     const char* kind() const noexcept override { return "Task"; }
     void finish_from(PromiseBase& p, bool has_value) noexcept;
     void arm_unarmed_scopes();
+    // A suspension has more to do: arm the scopes, or act on a pending cancellation.
+    bool needs_slow_suspend() const noexcept {
+        return (m_scopes && !m_scopes->m_armed) || m_must_cancel || m_throw_cancel;
+    }
+    void suspend_slow(Waiter* waiter);
     void pop_inner_scope(ScopeTimer* s) noexcept;
 
     std::coroutine_handle<> m_root;
