@@ -22,11 +22,14 @@ namespace asyncio::detail {
 //
 // Why: a million live tasks defeat malloc's per-thread caches, and malloc's general path then
 // costs more than the task itself; a pop from a free list or a bump in a chunk costs a few
-// instructions.
+// instructions. A class's chunks double in size from 16 KiB to 1 MiB, and their pages are mapped
+// when the chunk is made (one system call instead of a page fault every 4 KiB: at a million
+// tasks the page faults were a third of the time to spawn them).
 struct PoolClass {
     void* free = nullptr;
     char* next = nullptr;
     char* end = nullptr;
+    std::size_t chunk_bytes = 0; // the last chunk's size
 };
 
 inline constexpr std::size_t pool_granule = 16;
