@@ -37,7 +37,10 @@ Backend::~Backend() {
 }
 
 void Backend::arm(double timeout) {
-    if (timeout < 0)
+    // Past about 30 years (sleep(inf), say) the wait has no deadline: converting it to libuv's
+    // milliseconds would overflow, which gave a zero timeout and a busy loop.
+    constexpr double longest = 1e9;
+    if (timeout < 0 || !(timeout <= longest))
         return;
     // Round up: waking before the deadline would only spin through another wait.
     auto ms = static_cast<std::uint64_t>(std::ceil(timeout * 1000.0));

@@ -13,7 +13,8 @@ public:
     Backend& operator=(const Backend&) = delete;
     ~Backend();
 
-    // Blocks until I/O, a wake(), or `timeout` seconds (a negative timeout waits forever).
+    // Blocks until I/O, a wake(), or `timeout` seconds (a negative or an unbounded timeout waits
+    // forever).
     void wait(double timeout) {
         arm(timeout);
         poll();

@@ -131,9 +131,10 @@ ConcurrentCore::State ConcurrentCore::wait(std::optional<double> timeout) const 
         return s;
     // The answer usually comes within microseconds (a loop finishing a short task): busy-wait a
     // little before sleeping in the kernel.
-    auto limit = spin_limit;
-    if (timeout)
-        limit = std::min(limit, std::chrono::nanoseconds(static_cast<long long>(*timeout * 1e9)));
+    // Past about 30 years the timeout is no bound at all (and would overflow the clock's type).
+    if (timeout && !(*timeout <= 1e9))
+        timeout.reset();
+    auto limit = timeout ? spin_limit_for(*timeout) : spin_limit;
     if (spin_until([this] { return is_done(state()); }, limit))
         return state();
     std::unique_lock lock(m_mutex);

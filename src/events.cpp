@@ -186,10 +186,7 @@ void EventLoop::wait_os(double timeout) {
     // now): busy-wait a little for it before sleeping in the kernel, which costs both sides a
     // wake-up of several microseconds.
     if (m_external.load(std::memory_order_relaxed) > 0 || m_inbox_active) {
-        auto limit = detail::spin_limit;
-        if (timeout >= 0)
-            limit =
-                std::min(limit, std::chrono::nanoseconds(static_cast<long long>(timeout * 1e9)));
+        auto limit = timeout >= 0 ? detail::spin_limit_for(timeout) : detail::spin_limit;
         m_inbox_active = detail::spin_until([this] { return m_inbox->has_items(); }, limit);
     }
     if (m_inbox_active || !m_inbox->prepare_sleep()) { // something was posted meanwhile

@@ -25,6 +25,14 @@ inline void cpu_relax() noexcept {
 // comes within a few.
 inline constexpr std::chrono::nanoseconds spin_limit{20'000};
 
+// The spin limit of a wait of `timeout` seconds (>= 0): the shorter of the two, computed without
+// converting an unbounded timeout (which would overflow).
+inline std::chrono::nanoseconds spin_limit_for(double timeout) {
+    if (timeout * 1e9 >= static_cast<double>(spin_limit.count()))
+        return spin_limit;
+    return std::chrono::nanoseconds(static_cast<long long>(timeout * 1e9));
+}
+
 // Busy-waits up to about `limit` for pred() to hold; true if it did.
 template <class Pred>
 bool spin_until(Pred pred, std::chrono::nanoseconds limit = spin_limit) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "../src/backend.hpp"
@@ -64,6 +65,20 @@ TEST(Backend, WaitReturnsAtItsTimeoutOrAtAWake) {
         backend.wait(-1.0);
     }
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+// A timeout too long to arm (infinite, or beyond libuv's milliseconds) waits like no timeout:
+// until woken, not at once.
+TEST(Backend, AnUnboundedTimeoutWaitsUntilWoken) {
+    Backend backend;
+    for (double timeout : {1e300, std::numeric_limits<double>::infinity()}) {
+        auto start = std::chrono::steady_clock::now();
+        {
+            Watchdog watchdog(backend, 50ms);
+            backend.wait(timeout);
+        }
+        EXPECT_GE(std::chrono::steady_clock::now() - start, 40ms) << timeout;
+    }
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <deque>
 #include <future>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +43,17 @@ Coro<T> sleep_result(double delay, T value) {
 TEST_F(ThreadsafeTest, RCT_01) {
     auto target = [this] { return run_coroutine_threadsafe(add(1, 2), *loop).result(); };
     EXPECT_EQ(loop->run_until_complete(loop->run_in_executor(nullptr, target)), 3);
+}
+
+// result() with an unbounded timeout (infinite, or too large for the clock) waits as result()
+// does, until the answer comes; it does not time out at once.
+TEST_F(ThreadsafeTest, UnboundedResultTimeout) {
+    for (double timeout : {std::numeric_limits<double>::infinity(), 1e300}) {
+        auto target = [this, timeout] {
+            return run_coroutine_threadsafe(add(1, 2), *loop).result(timeout);
+        };
+        EXPECT_EQ(loop->run_until_complete(loop->run_in_executor(nullptr, target)), 3) << timeout;
+    }
 }
 
 // RCT-02: an exception raised by the submitted coroutine is rethrown by the future's result() in
