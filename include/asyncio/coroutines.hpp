@@ -211,14 +211,6 @@ inline constexpr bool iscoroutinefunction_v = iscoroutinefunction<F, Args...>::v
 
 namespace detail {
 template <class A>
-concept HasMemberCoAwait = requires(A&& a) {
-    static_cast<A&&>(a).operator co_await();
-};
-template <class A>
-concept HasFreeCoAwait = requires(A&& a) {
-    operator co_await(static_cast<A&&>(a));
-};
-template <class A>
 concept IsAwaiter = requires(A& a) {
     { a.await_ready() } -> std::convertible_to<bool>;
     a.await_resume();
