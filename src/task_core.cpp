@@ -19,10 +19,12 @@ namespace {
 std::atomic<std::uint64_t> g_task_counter{0};
 } // namespace
 
-struct TaskCore::Traceback {
+struct TaskTraceback {
     std::exception_ptr exception;
     std::vector<Frame> frames; // innermost first, as the exception went up
 };
+
+void TaskTracebackDelete::operator()(TaskTraceback* t) const noexcept { delete t; }
 
 bool current_exception_is_cancel() noexcept {
     const std::type_info* t = abi::__cxa_current_exception_type();
@@ -56,9 +58,7 @@ TaskCore* running_task() noexcept {
 void Waiter::describe_wait(std::ostream& os) const { os << "<awaitable>"; }
 
 TaskCore::TaskCore(EventLoop& loop, std::coroutine_handle<> root, PromiseBase* root_promise)
-    : FutureCore(loop), m_root(root), m_resume(root), m_leaf(root_promise),
-      m_coro_function(root_promise->function()), m_coro_file(root_promise->file()),
-      m_coro_line(root_promise->line()) {}
+    : FutureCore(loop), m_root(root), m_resume(root), m_leaf(root_promise) {}
 
 TaskCore::~TaskCore() {
     if (m_root)
@@ -176,21 +176,24 @@ void TaskCore::finish_from(PromiseBase& p, bool has_value) noexcept {
         m_state = State::finished;
     }
     m_throw_cancel = false;
-    m_waiter = nullptr;
-    m_leaf = nullptr;
+    // Done: the suspension's storage now describes the coroutine, before its frame goes.
+    m_coro_function = p.function();
+    m_coro_file = p.file();
+    m_coro_line = p.defined_line();
     std::exchange(m_root, {}).destroy();
     schedule_callbacks();
 }
 
 void TaskCore::record_traceback(const PromiseBase& p) {
     std::exception_ptr e = std::current_exception();
-    if (!m_traceback)
-        m_traceback = std::make_unique<Traceback>();
-    if (m_traceback->exception != e) {
-        m_traceback->exception = e;
-        m_traceback->frames.clear();
+    auto& traceback = extras().traceback;
+    if (!traceback)
+        traceback.reset(new TaskTraceback());
+    if (traceback->exception != e) {
+        traceback->exception = e;
+        traceback->frames.clear();
     }
-    m_traceback->frames.push_back(Frame{p.function(), p.file(), p.line()});
+    traceback->frames.push_back(Frame{p.function(), p.file(), p.line()});
 }
 
 std::vector<Frame> TaskCore::get_stack(std::optional<std::size_t> limit) const {
@@ -206,9 +209,10 @@ std::vector<Frame> TaskCore::get_stack(std::optional<std::size_t> limit) const {
             frames.resize(*limit);
         return frames;
     }
-    if (m_state == State::finished && m_exception && m_traceback &&
-        m_traceback->exception == m_exception) {
-        frames.assign(m_traceback->frames.rbegin(), m_traceback->frames.rend());
+    const TaskTraceback* traceback = m_extras ? m_extras->traceback.get() : nullptr;
+    if (m_state == State::finished && m_exception && traceback &&
+        traceback->exception == m_exception) {
+        frames.assign(traceback->frames.rbegin(), traceback->frames.rend());
         // A traceback keeps the oldest `limit` frames.
         if (limit && frames.size() > *limit)
             frames.resize(*limit);
@@ -246,7 +250,7 @@ void TaskCore::describe(std::ostream& os, bool callbacks) const {
     else
         os << (m_state == State::cancelled ? "cancelled" : "finished");
     os << " name='" << name() << "'";
-    if (m_leaf) {
+    if (!done() && m_leaf) {
         const PromiseBase* root = m_leaf;
         while (root->parent())
             root = root->parent();
@@ -263,7 +267,7 @@ void TaskCore::describe(std::ostream& os, bool callbacks) const {
     describe_outcome(os);
     if (callbacks)
         describe_callbacks(os);
-    if (m_waiter && !done()) {
+    if (!done() && m_waiter) {
         os << " wait_for=";
         m_waiter->describe_wait(os);
     }

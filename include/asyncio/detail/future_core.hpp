@@ -65,11 +65,18 @@ protected:
     ~CallbackNode() = default;
 };
 
+// A failed task's traceback (defined with TaskCore).
+struct TaskTraceback;
+struct TaskTracebackDelete {
+    void operator()(TaskTraceback* t) const noexcept;
+};
+
 // What a future or task rarely has, behind one pointer made on first use.
 struct FutureExtras {
     std::string cancel_msg;
     std::optional<SourceLoc> created; // debug mode: where it was made
     std::string name;                 // a task's name, once given or asked for
+    std::unique_ptr<TaskTraceback, TaskTracebackDelete> traceback; // a task's, once it fails
 };
 
 // Writes "<callable type>()": how a done callback of that type is described.

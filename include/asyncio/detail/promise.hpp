@@ -75,6 +75,8 @@ public:
     const char* file() const noexcept { return m_file; }
     // The line of the co_await the frame is suspended at, or of the function if none yet.
     int line() const noexcept { return m_await_line ? m_await_line : m_line; }
+    // The line of the function itself.
+    int defined_line() const noexcept { return m_line; }
     PromiseBase* parent() const noexcept { return m_parent; }
 
     std::coroutine_handle<> m_continuation;

@@ -64,6 +64,7 @@ protected:
 // - every step runs with m_context current (a pointer swap), so a task sees its own context
 //   variables and never another's;
 // - m_leaf is the innermost frame of the task's coroutine chain while the task has a frame;
+//   m_resume, m_leaf and m_waiter are read only while pending (m_coro_* once done);
 // - once done, the coroutine frame is destroyed and the result lives in TaskState<T>.
 class TaskCore : public FutureCore, public Runnable {
 public:
@@ -154,19 +155,24 @@ protected:
     void pop_inner_scope(ScopeTimer* s) noexcept;
 
     std::coroutine_handle<> m_root;
-    std::coroutine_handle<> m_resume;
-    PromiseBase* m_leaf;
-    // The task's coroutine function and where it is defined, for descriptions once its frame
-    // is gone (static strings).
-    const char* m_coro_function;
-    const char* m_coro_file;
-    int m_coro_line;
-    int m_num_cancels_requested = 0;
-    Waiter* m_waiter = nullptr;
+    // A pending task's suspension (where to resume, the innermost frame, the awaitable's hook)
+    // and a done task's coroutine (its function and where it is defined, static strings kept for
+    // descriptions once the frame is gone) share their storage: finish_from() switches them.
+    union {
+        std::coroutine_handle<> m_resume;
+        const char* m_coro_function;
+    };
+    union {
+        PromiseBase* m_leaf;
+        const char* m_coro_file;
+    };
+    union {
+        Waiter* m_waiter = nullptr;
+        int m_coro_line;
+    };
     ScopeTimer* m_scopes = nullptr;
+    int m_num_cancels_requested = 0;
     std::uint64_t m_number = 0;
-    struct Traceback;
-    std::unique_ptr<Traceback> m_traceback;
     LazyContext m_context;
 
     ~TaskCore() override;
