@@ -20,7 +20,7 @@ namespace detail {
 // The awaiter of sleep(): its timer node lives inside it (in the coroutine frame), so sleeping
 // allocates nothing. A delay <= 0 is the bare yield: the task goes to the back of the ready
 // queue, and no timer is involved.
-class SleepAwaiter : public TimerNode, public Waiter {
+class SleepAwaiter : public Waiter, public TimerNode {
 public:
     explicit SleepAwaiter(double delay) noexcept : m_delay(delay) {}
     // Movable only before it is awaited (the coroutine machinery may move it into the frame).
@@ -59,9 +59,9 @@ private:
     void suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf);
     void unschedule() noexcept;
 
+    State m_state = State::idle; // first: it fills the padding at the end of TimerNode
     double m_delay;
     TaskCore* m_task = nullptr;
-    State m_state = State::idle;
     RareString m_message;
 };
 

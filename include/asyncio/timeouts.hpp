@@ -36,7 +36,7 @@ namespace detail {
 //   by then: the task is about to resume with its result, and the result wins (asyncio 3.12+
 //   would cancel the task anyway and raise TimeoutError);
 // - exit() removes the timer and detaches a queued Fire, so none outlives the scope.
-class TimeoutScope : public ScopeTimer, public TimerNode {
+class TimeoutScope : public TimerNode, public ScopeTimer {
 public:
     explicit TimeoutScope(double delay) noexcept : m_delay(delay) {}
     TimeoutScope(const TimeoutScope&) = delete;
@@ -79,13 +79,14 @@ private:
     void disarm() noexcept;
     void expire();
 
+    // The small fields first: they fill the padding at the end of ScopeTimer.
+    bool m_entered = false;
+    bool m_expired = false;
+    int m_cancelling = 0;
     TaskCore* m_task = nullptr;
     FutureCore* m_awaited = nullptr;
     Fire* m_fire = nullptr;
     double m_delay;
-    int m_cancelling = 0;
-    bool m_entered = false;
-    bool m_expired = false;
 };
 
 // asyncio's _cancel_and_wait: cancels `fut` and waits until it is done, through a future of its
