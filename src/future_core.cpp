@@ -4,6 +4,7 @@
 #include "asyncio/detail/context_core.hpp"
 
 #include <ostream>
+#include <utility>
 
 #include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
@@ -123,18 +124,27 @@ void FutureCore::set_finished() {
 std::uint64_t FutureCore::add_node(CallbackNode* n) noexcept {
     n->id = ++m_next_cb_id;
     n->next = nullptr;
-    n->prev = m_cb_tail;
-    if (m_cb_tail)
-        m_cb_tail->next = n;
-    else
+    if (!m_cb_head) {
+        n->prev = n;
         m_cb_head = n;
-    m_cb_tail = n;
+    } else {
+        CallbackNode* tail = m_cb_head->prev;
+        tail->next = n;
+        n->prev = tail;
+        m_cb_head->prev = n;
+    }
     return n->id;
 }
 
 void FutureCore::remove_node(CallbackNode* n) noexcept {
-    (n->prev ? n->prev->next : m_cb_head) = n->next;
-    (n->next ? n->next->prev : m_cb_tail) = n->prev;
+    if (n == m_cb_head) {
+        m_cb_head = n->next;
+        if (m_cb_head)
+            m_cb_head->prev = n->prev; // the tail
+    } else {
+        n->prev->next = n->next;
+        (n->next ? n->next->prev : m_cb_head->prev) = n->prev;
+    }
     n->prev = n->next = nullptr;
     n->id = 0;
 }
@@ -151,8 +161,7 @@ std::size_t FutureCore::remove_callback(std::uint64_t id) noexcept {
 }
 
 void FutureCore::schedule_callbacks() noexcept {
-    CallbackNode* n = m_cb_head;
-    m_cb_head = m_cb_tail = nullptr;
+    CallbackNode* n = std::exchange(m_cb_head, nullptr);
     while (n) {
         CallbackNode* next = n->next;
         n->prev = n->next = nullptr;
@@ -237,7 +246,7 @@ void FutureCore::describe_callbacks(std::ostream& os) const {
         os << ", <" << size - 2 << " more>";
     if (size > 1) {
         os << ", ";
-        m_cb_tail->describe_callback(os);
+        m_cb_head->prev->describe_callback(os); // the last
     }
     os << "]";
 }

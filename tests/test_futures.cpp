@@ -343,6 +343,24 @@ TEST_F(FutureTest, FUT_11) {
     }
 }
 
+// Removals from the middle, the end and the front, with additions in between: the callbacks left
+// run in registration order (the list's last entry follows every change).
+TEST_F(FutureTest, DoneListKeepsOrderThroughRemovals) {
+    std::vector<int> bag;
+    auto f = loop->create_future<int>();
+    std::vector<CallbackId> ids;
+    for (int i = 0; i < 5; ++i)
+        ids.push_back(f.add_done_callback([&bag, i] { bag.push_back(i); }));
+    EXPECT_EQ(f.remove_done_callback(ids[2]), 1u);
+    EXPECT_EQ(f.remove_done_callback(ids[4]), 1u);
+    f.add_done_callback([&bag] { bag.push_back(5); });
+    EXPECT_EQ(f.remove_done_callback(ids[0]), 1u);
+    f.add_done_callback([&bag] { bag.push_back(6); });
+    f.set_result(1);
+    run_briefly();
+    EXPECT_EQ(bag, (std::vector<int>{1, 3, 5, 6}));
+}
+
 // A done callback that removes the other callbacks while they are being dispatched changes
 // nothing: dispatch works on the snapshot taken at completion, each runs exactly once.
 TEST_F(FutureTest, FUT_13) {

@@ -191,8 +191,8 @@ protected:
     bool m_scheduled = false;
     std::exception_ptr m_exception;
     mutable std::unique_ptr<FutureExtras> m_extras;
+    // The done list: `next` ends with null; the head's `prev` is the tail (so one pointer here).
     CallbackNode* m_cb_head = nullptr;
-    CallbackNode* m_cb_tail = nullptr;
     LoopLink* m_link;
 };
 
