@@ -121,21 +121,6 @@ void FutureCore::set_finished() {
     schedule_callbacks();
 }
 
-std::uint64_t FutureCore::add_node(CallbackNode* n) noexcept {
-    n->id = ++m_next_cb_id;
-    n->next = nullptr;
-    if (!m_cb_head) {
-        n->prev = n;
-        m_cb_head = n;
-    } else {
-        CallbackNode* tail = m_cb_head->prev;
-        tail->next = n;
-        n->prev = tail;
-        m_cb_head->prev = n;
-    }
-    return n->id;
-}
-
 void FutureCore::remove_node(CallbackNode* n) noexcept {
     if (n == m_cb_head) {
         m_cb_head = n->next;

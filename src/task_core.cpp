@@ -273,16 +273,12 @@ void TaskCore::describe(std::ostream& os, bool callbacks) const {
     }
 }
 
-void FutureWait::suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf) {
+void FutureWait::refuse(const TaskCore* task) const {
     if (!task)
         throw RuntimeError("a Future can only be awaited inside a Task");
     if (task == m_fut.get())
         throw RuntimeError("Task cannot await on itself");
-    if (task->link() != m_fut->link())
-        throw RuntimeError("Task got a Future attached to a different loop");
-    m_task = task;
-    m_fut->add_node(this);
-    task->suspend(h, leaf, this);
+    throw RuntimeError("Task got a Future attached to a different loop");
 }
 
 void FutureWait::on_done(FutureCore&) noexcept { m_task->wake(); }

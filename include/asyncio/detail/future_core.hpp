@@ -134,7 +134,20 @@ public:
     void set_finished();
 
     // Appends to the done list and returns the registration's id (ids start at 1).
-    std::uint64_t add_node(CallbackNode* n) noexcept;
+    std::uint64_t add_node(CallbackNode* n) noexcept {
+        n->id = ++m_next_cb_id;
+        n->next = nullptr;
+        if (!m_cb_head) {
+            n->prev = n;
+            m_cb_head = n;
+        } else {
+            CallbackNode* tail = m_cb_head->prev;
+            tail->next = n;
+            n->prev = tail;
+            m_cb_head->prev = n;
+        }
+        return n->id;
+    }
     // Hands a Runnable to the loop's ready queue (asyncio's call_soon for done callbacks).
     void schedule(Runnable* r) noexcept;
     // Reports an exception that escaped a done callback through the loop's exception handler.

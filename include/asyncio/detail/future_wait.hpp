@@ -42,7 +42,12 @@ public:
     bool await_ready() const noexcept { return m_fut->done(); }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-        suspend(h, task_of(h), promise_of(h));
+        TaskCore* task = task_of(h);
+        if (!task || task == m_fut.get() || task->link() != m_fut->link()) [[unlikely]]
+            refuse(task);
+        m_task = task;
+        m_fut->add_node(this);
+        task->suspend(h, promise_of(h), this);
     }
     // Throws the awaited future's own cancellation (which stands for a pending cancellation of
     // the task, as in asyncio), else a pending cancellation of the task, else the future's
@@ -63,7 +68,8 @@ public:
     void describe_callback(std::ostream& os) const override;
 
 private:
-    void suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf);
+    // RuntimeError: awaited outside a task, by itself, or from another loop.
+    [[noreturn]] void refuse(const TaskCore* task) const;
 
     IntrusivePtr<FutureCore> m_fut;
     TaskCore* m_task = nullptr;
