@@ -66,7 +66,7 @@ protected:
 // - m_leaf is the innermost frame of the task's coroutine chain while the task has a frame;
 //   m_resume, m_leaf and m_waiter are read only while pending (m_coro_* once done);
 // - once done, the coroutine frame is destroyed and the result lives in TaskState<T>.
-class TaskCore : public FutureCore, public Runnable {
+class TaskCore : public Runnable, public FutureCore {
 public:
     TaskCore(EventLoop& loop, std::coroutine_handle<> root, PromiseBase* root_promise);
 
