@@ -69,7 +69,7 @@ public:
     class Get final : public Waiter {
     public:
         explicit Get(AsCompletedCore& core) noexcept : m_core(&core) {}
-        // Movable only before it is awaited (the coroutine machinery may move it).
+        // Movable only before it is awaited (a combinator that takes it by value moves it).
         Get(Get&& o) noexcept : m_core(o.m_core) {}
         Get& operator=(const Get&) = delete;
         ~Get();

@@ -23,7 +23,7 @@ namespace detail {
 class SleepAwaiter : public Waiter, public TimerNode {
 public:
     explicit SleepAwaiter(double delay) noexcept : m_delay(delay) {}
-    // Movable only before it is awaited (the coroutine machinery may move it into the frame).
+    // Movable only before it is awaited (a combinator that takes it by value moves it).
     SleepAwaiter(SleepAwaiter&& o) noexcept : m_delay(o.m_delay) {}
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;
     ~SleepAwaiter() {

@@ -159,7 +159,7 @@ public:
     template <class A>
     WaitFor(A && aw, double timeout)
         : m_aw(std::forward<A>(aw)), m_timeout(timeout), m_scope(timeout) {}
-    // Movable only before it is awaited (the coroutine machinery may move it into the frame).
+    // Movable only before it is awaited (a combinator that takes it by value moves it).
     WaitFor(WaitFor && o) noexcept(std::is_nothrow_move_constructible_v<S>)
         : m_aw(std::move(o.m_aw)), m_timeout(o.m_timeout), m_scope(o.m_timeout) {}
     WaitFor& operator=(const WaitFor&) = delete;

@@ -14,7 +14,6 @@
 #include "../exceptions.hpp"
 #include "frame_pool.hpp"
 #include "runnable.hpp"
-#include "short_string.hpp"
 #include "source_loc.hpp"
 
 namespace asyncio {
@@ -193,7 +192,7 @@ protected:
     FutureExtras& extras() const; // made on first use, also by readers (a task's made-up name)
     void set_cancel_msg(const std::string& msg);
 
-    // Laid out small fields first: a million live tasks pay for every padding byte.
+    // Small fields first: a million live tasks pay for every byte of padding.
     std::uint32_t m_refs = 0;
     std::uint32_t m_next_cb_id = 0;
     State m_state = State::pending;

@@ -162,7 +162,7 @@ template <class R, class Call, bool Stop>
 class ThreadAwaiter final : public Waiter, public JobWaiter {
 public:
     explicit ThreadAwaiter(LoopCall<R, Call, Stop>* job) noexcept : m_job(job) { m_job->add_ref(); }
-    // Movable only before it is awaited (the coroutine machinery may move it into the frame).
+    // Movable only before it is awaited (a combinator that takes it by value moves it).
     ThreadAwaiter(ThreadAwaiter&& o) noexcept : m_job(std::exchange(o.m_job, nullptr)) {}
     ThreadAwaiter& operator=(const ThreadAwaiter&) = delete;
     ~ThreadAwaiter() {
