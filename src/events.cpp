@@ -141,26 +141,33 @@ void EventLoop::run_forever() {
 void EventLoop::run_once() {
     if (m_inbox->has_items())
         drain_inbox();
-    if (m_ready.empty() && !m_stopping) {
-        if (m_timers.empty()) {
-            wait_os(-1.0);
-        } else if (double delay = m_timers.top_when() - time(); delay > 0) {
-            if (m_virtual && m_external.load(std::memory_order_relaxed) == 0)
-                m_vnow = m_timers.top_when();
-            else
-                wait_os(delay);
-        }
-        drain_inbox();
-    }
+    if (m_ready.empty() && !m_stopping)
+        wait_for_work();
     if (!m_timers.empty())
         process_timers();
     // Only what is ready now runs in this iteration; what it schedules runs in the next.
     std::size_t n = m_ready.size();
-    if (!m_debug) {
-        for (; n > 0; --n)
-            m_ready.pop()->run();
+    if (m_debug) [[unlikely]] {
+        run_timed(n);
         return;
     }
+    for (; n > 0; --n)
+        m_ready.pop()->run();
+}
+
+void EventLoop::wait_for_work() {
+    if (m_timers.empty()) {
+        wait_os(-1.0);
+    } else if (double delay = m_timers.top_when() - time(); delay > 0) {
+        if (m_virtual && m_external.load(std::memory_order_relaxed) == 0)
+            m_vnow = m_timers.top_when();
+        else
+            wait_os(delay);
+    }
+    drain_inbox();
+}
+
+void EventLoop::run_timed(std::size_t n) {
     for (; n > 0; --n) {
         detail::Runnable* r = m_ready.pop();
         if (r->is_cancelled()) { // a cancelled handle is dropped, not timed

@@ -260,6 +260,10 @@ private:
     friend class detail::TaskCore;
 
     void run_once();
+    // run_once()'s slow paths, apart so that its own path stays short: the wait when nothing is
+    // ready, and debug mode's timing of each callback (the first `n` of the ready queue).
+    [[gnu::noinline]] void wait_for_work();
+    [[gnu::noinline]] void run_timed(std::size_t n);
     void process_timers();
     void drain_inbox();
     void wait_os(double timeout);

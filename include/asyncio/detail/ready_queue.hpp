@@ -51,7 +51,8 @@ public:
     }
 
 private:
-    void grow() {
+    // Out of line, so that push() stays a few instructions where it is inlined.
+    [[gnu::noinline]] void grow() {
         std::size_t cap = m_cap ? m_cap * 2 : 64;
         auto* buf = static_cast<Runnable**>(std::malloc(cap * sizeof(Runnable*)));
         if (!buf)
