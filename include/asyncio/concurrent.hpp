@@ -57,19 +57,11 @@ public:
 //   completes the future, after it released the lock; after that the list stays empty;
 // - m_waiters counts threads blocked on m_cv (changed under m_mutex), so completing a future
 //   nobody waits for makes no system call.
-class ConcurrentCore {
+class ConcurrentCore : public detail::AtomicRefCounted<ConcurrentCore> {
 public:
     enum class State : std::uint8_t { pending, running, cancelled, finished };
 
     ConcurrentCore() = default;
-    ConcurrentCore(const ConcurrentCore&) = delete;
-    ConcurrentCore& operator=(const ConcurrentCore&) = delete;
-
-    void add_ref() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
-    }
 
     State state() const noexcept { return m_state.load(std::memory_order_acquire); }
     bool done() const noexcept {
@@ -110,6 +102,7 @@ public:
     void end_set_exception(std::unique_lock<std::mutex> lock, std::exception_ptr e) noexcept;
 
 protected:
+    friend class detail::AtomicRefCounted<ConcurrentCore>; // deletes it
     virtual ~ConcurrentCore();
 
 private:
@@ -123,7 +116,6 @@ private:
     std::exception_ptr m_exception;
     ConcurrentCallback* m_cb_head = nullptr;
     ConcurrentCallback* m_cb_tail = nullptr;
-    std::atomic<std::uint32_t> m_refs{0};
 };
 
 // A submission of run_coroutine_threadsafe() extends it (one allocation for both).

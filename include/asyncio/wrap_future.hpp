@@ -27,17 +27,12 @@ namespace detail {
 // - while the source is pending the link is tracked by the loop (ExternalWork) and holds the
 //   destination, which it lets go of on the loop's thread (delivered, done otherwise, or the
 //   loop closed); m_dest belongs to the loop's thread.
-class FutureLink : public InboxItem, public CallbackNode, public ExternalWork {
+class FutureLink : public InboxItem,
+                   public CallbackNode,
+                   public ExternalWork,
+                   public AtomicRefCounted<FutureLink> {
 public:
     FutureLink(EventLoop& loop, ConcurrentCore* source, FutureCore& dest);
-    FutureLink(const FutureLink&) = delete;
-    FutureLink& operator=(const FutureLink&) = delete;
-
-    void add_ref() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
-    }
     // Registers on both futures.
     void start();
 
@@ -51,6 +46,7 @@ public:
     void detach() noexcept final { m_dest.reset(); }
 
 protected:
+    friend class AtomicRefCounted<FutureLink>; // deletes it
     virtual ~FutureLink() = default;
     // Copies the source's value into the destination's slot (the destination is pending).
     virtual void store_value() = 0;
@@ -66,7 +62,6 @@ private:
     class Relay;
     void untrack() noexcept;
 
-    std::atomic<std::uint32_t> m_refs{0};
     IntrusivePtr<FutureCore> m_dest;
     EventLoop* m_loop;
     IntrusivePtr<Inbox> m_inbox;

@@ -6,27 +6,20 @@
 #include <cstdint>
 #include <utility>
 
+#include "intrusive.hpp"
+
 namespace asyncio::detail {
 
 // One value of a ContextVar, shared by every version of every map that holds it. Immutable once
 // made, so threads may read it concurrently; the reference count is atomic because contexts are
 // copied into worker threads.
-class ValueBase {
+class ValueBase : public AtomicRefCounted<ValueBase> {
 public:
     ValueBase() = default;
-    ValueBase(const ValueBase&) = delete;
-    ValueBase& operator=(const ValueBase&) = delete;
-    void add_ref() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
-    }
 
 protected:
+    friend class AtomicRefCounted<ValueBase>; // deletes it
     virtual ~ValueBase() = default;
-
-private:
-    std::atomic<std::uint32_t> m_refs{0};
 };
 
 template <class T>
@@ -88,24 +81,14 @@ private:
 // variable replaces `vars` with a new version of the map; copying the context shares the map.
 // `vars` is touched only by the thread that has the context current (asyncio's rule: a context is
 // entered by one thread at a time).
-class ContextImpl {
+class ContextImpl : public AtomicRefCounted<ContextImpl> {
 public:
     ContextImpl() = default;
     explicit ContextImpl(Vars v) noexcept : vars(std::move(v)) {}
-    ContextImpl(const ContextImpl&) = delete;
-    ContextImpl& operator=(const ContextImpl&) = delete;
-    void add_ref() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
-    }
 
     Vars vars;
     // Context::run() refuses a context that is already entered.
     std::atomic<bool> entered{false};
-
-private:
-    std::atomic<std::uint32_t> m_refs{0};
 };
 
 // A context that is made only when needed. A task, a callback handle or a worker job runs in a

@@ -16,6 +16,7 @@
 #include "context_core.hpp"
 #include "frame_pool.hpp"
 #include "inbox.hpp"
+#include "intrusive.hpp"
 #include "runnable.hpp"
 #include "source_loc.hpp"
 
@@ -31,7 +32,10 @@ namespace asyncio::detail {
 // reaches it); `cancelled` only goes false -> true and may be set from any thread (thread-safe
 // handles); the callback is released on cancel() when called on the loop's thread, else when
 // the loop drops the handle.
-class HandleImpl : public InboxItem, public TimerNode, public PoolAllocated {
+class HandleImpl : public InboxItem,
+                   public TimerNode,
+                   public PoolAllocated,
+                   public AtomicRefCounted<HandleImpl> {
 public:
     // The callback runs in `context`, or, when it is null, in a copy of the current context.
     HandleImpl(EventLoop& loop, bool timer, SourceLoc created, ContextImpl* context) noexcept
@@ -40,14 +44,6 @@ public:
             m_context.adopt(context);
         else
             m_context.capture();
-    }
-    HandleImpl(const HandleImpl&) = delete;
-    HandleImpl& operator=(const HandleImpl&) = delete;
-
-    void add_ref() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
     }
 
     void cancel() noexcept;
@@ -79,7 +75,6 @@ private:
         release();
     }
 
-    std::atomic<std::uint32_t> m_refs{0};
     std::atomic<bool> m_cancelled{false};
     bool m_running = false;
     std::atomic<EventLoop*> m_loop;

@@ -81,6 +81,7 @@ private:
     std::atomic<bool> m_sleeping{false};
     std::atomic<int> m_waking{0};
     Backend* m_backend;
+    // Its own count, not AtomicRefCounted's: kept off the cache line the producers write.
     alignas(64) std::atomic<std::uint32_t> m_refs{0};
 };
 

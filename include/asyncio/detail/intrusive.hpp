@@ -2,7 +2,9 @@
 // release() decides what happens on the last reference (delete, or report and then delete).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <utility>
 
@@ -40,6 +42,28 @@ public:
 
 private:
     T* m_p = nullptr;
+};
+
+// The reference count of an object shared between threads: the last release(), from whichever
+// thread, deletes it (through Derived, whose destructor may be virtual). Not copyable.
+template <class Derived>
+class AtomicRefCounted {
+public:
+    AtomicRefCounted() = default;
+    AtomicRefCounted(const AtomicRefCounted&) = delete;
+    AtomicRefCounted& operator=(const AtomicRefCounted&) = delete;
+
+    void add_ref() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            delete static_cast<Derived*>(this);
+    }
+
+protected:
+    ~AtomicRefCounted() = default;
+
+private:
+    std::atomic<std::uint32_t> m_refs{0};
 };
 
 } // namespace asyncio::detail

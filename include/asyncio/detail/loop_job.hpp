@@ -49,17 +49,13 @@ protected:
 //   it delivers, when the future is done otherwise, or when the loop closes, so a job finishing
 //   after its loop was closed or destroyed touches only itself and the shared inbox;
 // - m_future and m_waiter belong to the loop's thread.
-class LoopJob : public Job, public InboxItem, public CallbackNode, public ExternalWork {
+class LoopJob : public Job,
+                public InboxItem,
+                public CallbackNode,
+                public ExternalWork,
+                public AtomicRefCounted<LoopJob> {
 public:
     explicit LoopJob(EventLoop& loop);
-    LoopJob(const LoopJob&) = delete;
-    LoopJob& operator=(const LoopJob&) = delete;
-
-    void add_ref() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
-    }
 
     // Set-up, before submit().
     // The function runs in a copy of the current context (to_thread(), not run_in_executor()).
@@ -106,9 +102,9 @@ protected:
     std::optional<std::stop_source> m_stop;
 
 private:
+    friend class AtomicRefCounted<LoopJob>; // deletes it
     void untrack() noexcept;
 
-    std::atomic<std::uint32_t> m_refs{0};
     std::atomic<bool> m_cancelled{false};
     bool m_abandoned = false; // set before the job is posted
     bool m_has_context = false;
