@@ -8,6 +8,8 @@
 #include <string>
 #include <uv.h>
 
+#include "util.hpp"
+
 namespace asyncio::detail {
 
 struct Backend::Uv {
@@ -37,10 +39,9 @@ Backend::~Backend() {
 }
 
 void Backend::arm(double timeout) {
-    // Past about 30 years (sleep(inf), say) the wait has no deadline: converting it to libuv's
-    // milliseconds would overflow, which gave a zero timeout and a busy loop.
-    constexpr double longest = 1e9;
-    if (timeout < 0 || !(timeout <= longest))
+    // An unbounded timeout (sleep(inf), say) arms nothing: in libuv's milliseconds it would
+    // overflow, which gave a zero timeout and a busy loop.
+    if (timeout < 0 || !(timeout <= longest_timeout))
         return;
     // Round up: waking before the deadline would only spin through another wait.
     auto ms = static_cast<std::uint64_t>(std::ceil(timeout * 1000.0));

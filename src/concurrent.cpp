@@ -131,8 +131,7 @@ ConcurrentCore::State ConcurrentCore::wait(std::optional<double> timeout) const 
         return s;
     // The answer usually comes within microseconds (a loop finishing a short task): busy-wait a
     // little before sleeping in the kernel.
-    // Past about 30 years the timeout is no bound at all (and would overflow the clock's type).
-    if (timeout && !(*timeout <= 1e9))
+    if (timeout && !(*timeout <= longest_timeout))
         timeout.reset();
     auto limit = timeout ? spin_limit_for(*timeout) : spin_limit;
     if (spin_until([this] { return is_done(state()); }, limit))

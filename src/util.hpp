@@ -25,6 +25,10 @@ inline void cpu_relax() noexcept {
 // comes within a few.
 inline constexpr std::chrono::nanoseconds spin_limit{20'000};
 
+// A timeout beyond this many seconds (about 30 years), or infinite, bounds nothing: a wait treats
+// it as no timeout, since converting it to a clock's integer ticks would overflow.
+inline constexpr double longest_timeout = 1e9;
+
 // The spin limit of a wait of `timeout` seconds (>= 0): the shorter of the two, computed without
 // converting an unbounded timeout (which would overflow).
 inline std::chrono::nanoseconds spin_limit_for(double timeout) {
