@@ -53,11 +53,7 @@ std::exception_ptr FutureCore::cancelled_error() const {
     return std::make_exception_ptr(CancelledError(cancel_msg()));
 }
 
-void FutureCore::throw_cancelled() const {
-    if (m_exception)
-        std::rethrow_exception(m_exception);
-    throw CancelledError(cancel_msg());
-}
+void FutureCore::throw_result_not_set() { throw InvalidStateError("Result is not set."); }
 
 const std::string& FutureCore::cancel_msg() const noexcept {
     static const std::string none;
@@ -75,18 +71,7 @@ FutureExtras& FutureCore::extras() const {
     return *m_extras;
 }
 
-void FutureCore::check_result() {
-    switch (m_state) {
-    case State::pending:
-        throw InvalidStateError("Result is not set.");
-    case State::cancelled:
-        throw_cancelled();
-    case State::finished:
-        m_log_traceback = false;
-        if (m_exception)
-            std::rethrow_exception(m_exception);
-    }
-}
+void FutureCore::check_result() { check_result_inline(); }
 
 std::exception_ptr FutureCore::exception() {
     switch (m_state) {

@@ -120,11 +120,9 @@ public:
         if (m_state == State::finished && !m_exception) [[likely]]
             return;
         if (m_state == State::pending)
-            check_result(); // InvalidStateError
+            throw_result_not_set();
         m_log_traceback = false;
-        if (m_exception)
-            std::rethrow_exception(m_exception);
-        throw CancelledError(cancel_msg());
+        throw_cancelled(); // a finished future here has an exception, which this rethrows
     }
     std::exception_ptr exception();
     void set_exception(std::exception_ptr e);
@@ -168,7 +166,13 @@ public:
     // " cb=[...]" while callbacks are registered (asyncio's format: the first, "<N more>", the
     // last); nothing otherwise.
     void describe_callbacks(std::ostream& os) const;
-    [[noreturn]] void throw_cancelled() const;
+    // Rethrows the stored exception, else raises CancelledError with the cancel message.
+    [[noreturn, gnu::always_inline]] void throw_cancelled() const {
+        if (m_exception)
+            std::rethrow_exception(m_exception);
+        throw CancelledError(cancel_msg());
+    }
+    [[noreturn]] static void throw_result_not_set();
     std::exception_ptr cancelled_error() const;
 
     // Debug mode: where the future or task was created (null otherwise), for the reports.
