@@ -7,7 +7,7 @@
 #include <limits>
 #include <thread>
 
-#include "../src/backend.hpp"
+#include "../src/backend/backend.hpp"
 
 namespace {
 

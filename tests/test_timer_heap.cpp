@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <asyncio/detail/ready_queue.hpp>
-#include <asyncio/detail/timer_heap.hpp>
+#include <asyncio/detail/runtime/ready_queue.hpp>
+#include <asyncio/detail/runtime/timer_heap.hpp>
 #include <cstdint>
 #include <random>
 #include <vector>

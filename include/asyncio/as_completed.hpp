@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "coroutines.hpp"
-#include "detail/awaitables.hpp"
-#include "detail/future_core.hpp"
-#include "detail/future_wait.hpp"
-#include "detail/intrusive.hpp"
-#include "detail/runnable.hpp"
-#include "detail/task_core.hpp"
+#include "detail/aws/awaitables.hpp"
+#include "detail/base/intrusive.hpp"
+#include "detail/base/runnable.hpp"
+#include "detail/task/future_core.hpp"
+#include "detail/task/future_wait.hpp"
+#include "detail/task/task_core.hpp"
 #include "events.hpp"
 #include "futures.hpp"
 #include "tasks.hpp"

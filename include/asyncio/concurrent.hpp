@@ -15,9 +15,9 @@
 #include <typeinfo>
 #include <utility>
 
-#include "detail/future_core.hpp"
-#include "detail/intrusive.hpp"
-#include "detail/seconds.hpp"
+#include "detail/base/intrusive.hpp"
+#include "detail/base/seconds.hpp"
+#include "detail/task/future_core.hpp"
 #include "exceptions.hpp"
 
 namespace asyncio {

@@ -10,8 +10,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "detail/context_core.hpp"
-#include "detail/intrusive.hpp"
+#include "detail/base/intrusive.hpp"
+#include "detail/context/context_core.hpp"
 #include "exceptions.hpp"
 
 namespace asyncio {

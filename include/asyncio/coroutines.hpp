@@ -8,8 +8,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "detail/promise.hpp"
-#include "detail/task_core.hpp"
+#include "detail/task/promise.hpp"
+#include "detail/task/task_core.hpp"
 #include "exceptions.hpp"
 
 namespace asyncio {

@@ -13,9 +13,9 @@
 
 #include "contextvars.hpp"
 #include "coroutines.hpp"
-#include "detail/future_core.hpp"
-#include "detail/future_wait.hpp"
-#include "detail/intrusive.hpp"
+#include "detail/base/intrusive.hpp"
+#include "detail/task/future_core.hpp"
+#include "detail/task/future_wait.hpp"
 #include "exceptions.hpp"
 
 namespace asyncio {

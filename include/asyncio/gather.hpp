@@ -15,8 +15,8 @@
 #include <variant>
 #include <vector>
 
-#include "detail/awaitables.hpp"
-#include "detail/future_core.hpp"
+#include "detail/aws/awaitables.hpp"
+#include "detail/task/future_core.hpp"
 #include "events.hpp"
 #include "futures.hpp"
 

@@ -6,8 +6,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "detail/awaitables.hpp"
-#include "detail/future_core.hpp"
+#include "detail/aws/awaitables.hpp"
+#include "detail/task/future_core.hpp"
 #include "events.hpp"
 #include "futures.hpp"
 

@@ -6,10 +6,10 @@
 #include <string>
 #include <utility>
 
-#include "detail/future_wait.hpp"
-#include "detail/runnable.hpp"
-#include "detail/short_string.hpp"
-#include "detail/task_core.hpp"
+#include "detail/base/runnable.hpp"
+#include "detail/base/short_string.hpp"
+#include "detail/task/future_wait.hpp"
+#include "detail/task/task_core.hpp"
 #include "events.hpp"
 #include "exceptions.hpp"
 

@@ -14,7 +14,7 @@
 
 #include "contextvars.hpp"
 #include "coroutines.hpp"
-#include "detail/task_core.hpp"
+#include "detail/task/task_core.hpp"
 #include "futures.hpp"
 
 namespace asyncio {

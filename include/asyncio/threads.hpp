@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "coroutines.hpp"
-#include "detail/loop_job.hpp"
+#include "detail/threads/loop_job.hpp"
 #include "events.hpp"
 #include "executor.hpp"
 

@@ -11,11 +11,11 @@
 
 #include "concurrent.hpp"
 #include "coroutines.hpp"
-#include "detail/context_core.hpp"
-#include "detail/external_work.hpp"
-#include "detail/future_core.hpp"
-#include "detail/inbox.hpp"
-#include "detail/intrusive.hpp"
+#include "detail/base/intrusive.hpp"
+#include "detail/context/context_core.hpp"
+#include "detail/runtime/external_work.hpp"
+#include "detail/runtime/inbox.hpp"
+#include "detail/task/future_core.hpp"
 #include "events.hpp"
 #include "tasks.hpp"
 

@@ -12,10 +12,10 @@
 #include <utility>
 
 #include "coroutines.hpp"
-#include "detail/awaitables.hpp"
-#include "detail/future_wait.hpp"
-#include "detail/runnable.hpp"
-#include "detail/task_core.hpp"
+#include "detail/aws/awaitables.hpp"
+#include "detail/base/runnable.hpp"
+#include "detail/task/future_wait.hpp"
+#include "detail/task/task_core.hpp"
 #include "events.hpp"
 #include "exceptions.hpp"
 #include "futures.hpp"

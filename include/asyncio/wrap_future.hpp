@@ -6,10 +6,10 @@
 #include <type_traits>
 
 #include "concurrent.hpp"
-#include "detail/external_work.hpp"
-#include "detail/future_core.hpp"
-#include "detail/inbox.hpp"
-#include "detail/intrusive.hpp"
+#include "detail/base/intrusive.hpp"
+#include "detail/runtime/external_work.hpp"
+#include "detail/runtime/inbox.hpp"
+#include "detail/task/future_core.hpp"
 #include "events.hpp"
 #include "futures.hpp"
 

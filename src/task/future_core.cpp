@@ -1,7 +1,7 @@
 // FutureCore: the future state machine shared by Future<T> and Task<T>.
-#include "asyncio/detail/future_core.hpp"
+#include "asyncio/detail/task/future_core.hpp"
 
-#include "asyncio/detail/context_core.hpp"
+#include "asyncio/detail/context/context_core.hpp"
 
 #include <ostream>
 #include <utility>
@@ -9,7 +9,7 @@
 #include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/futures.hpp"
-#include "util.hpp"
+#include "base/util.hpp"
 
 namespace asyncio::detail {
 

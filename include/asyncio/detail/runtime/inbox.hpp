@@ -4,7 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "runnable.hpp"
+#include "../base/runnable.hpp"
 
 namespace asyncio::detail {
 

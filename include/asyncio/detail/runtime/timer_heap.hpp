@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "runnable.hpp"
+#include "../base/runnable.hpp"
 
 namespace asyncio::detail {
 

@@ -1,6 +1,6 @@
 // The loop's waiting on libuv: a uv_async_t for cross-thread wake-ups and a uv_timer_t for the
 // next deadline. The scheduling itself (ready queue, timers, tasks) never goes through libuv.
-#include "backend.hpp"
+#include "backend/backend.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <string>
 #include <uv.h>
 
-#include "util.hpp"
+#include "base/util.hpp"
 
 namespace asyncio::detail {
 

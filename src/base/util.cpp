@@ -1,5 +1,5 @@
 // Internal helpers shared by the library's sources.
-#include "util.hpp"
+#include "base/util.hpp"
 
 #include <cstdlib>
 #include <cxxabi.h>

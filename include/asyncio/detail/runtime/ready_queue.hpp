@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "runnable.hpp"
+#include "../base/runnable.hpp"
 
 namespace asyncio::detail {
 

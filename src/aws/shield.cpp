@@ -4,7 +4,7 @@
 #include <ostream>
 #include <typeinfo>
 
-#include "util.hpp"
+#include "base/util.hpp"
 
 namespace asyncio::detail {
 

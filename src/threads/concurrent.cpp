@@ -6,7 +6,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "util.hpp"
+#include "base/util.hpp"
 
 namespace asyncio::detail {
 

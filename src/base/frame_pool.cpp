@@ -1,5 +1,5 @@
 // The frame pool's slow path: a new chunk for a size class.
-#include "asyncio/detail/frame_pool.hpp"
+#include "asyncio/detail/base/frame_pool.hpp"
 
 #include <algorithm>
 #include <mutex>

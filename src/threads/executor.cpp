@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "util.hpp"
+#include "base/util.hpp"
 
 namespace asyncio {
 

@@ -13,12 +13,12 @@
 #include <typeinfo>
 #include <utility>
 
-#include "context_core.hpp"
-#include "frame_pool.hpp"
-#include "inbox.hpp"
-#include "intrusive.hpp"
-#include "runnable.hpp"
-#include "source_loc.hpp"
+#include "../base/frame_pool.hpp"
+#include "../base/intrusive.hpp"
+#include "../base/runnable.hpp"
+#include "../base/source_loc.hpp"
+#include "../context/context_core.hpp"
+#include "../runtime/inbox.hpp"
 
 namespace asyncio {
 class EventLoop;

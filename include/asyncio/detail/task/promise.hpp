@@ -5,8 +5,8 @@
 #include <exception>
 #include <type_traits>
 
-#include "frame_pool.hpp"
-#include "source_loc.hpp"
+#include "../base/frame_pool.hpp"
+#include "../base/source_loc.hpp"
 
 namespace asyncio::detail {
 

@@ -11,10 +11,10 @@
 #include <type_traits>
 #include <typeinfo>
 
-#include "../exceptions.hpp"
-#include "frame_pool.hpp"
-#include "runnable.hpp"
-#include "source_loc.hpp"
+#include "../../exceptions.hpp"
+#include "../base/frame_pool.hpp"
+#include "../base/runnable.hpp"
+#include "../base/source_loc.hpp"
 
 namespace asyncio {
 class EventLoop;

@@ -2,9 +2,9 @@
 #include <ostream>
 #include <sstream>
 
-#include "asyncio/detail/handle_impl.hpp"
+#include "asyncio/detail/loop/handle_impl.hpp"
 #include "asyncio/events.hpp"
-#include "util.hpp"
+#include "base/util.hpp"
 
 namespace asyncio::detail {
 

@@ -1,5 +1,5 @@
 // LoopJob: an executor job that reports back to its loop through the loop's inbox.
-#include "asyncio/detail/loop_job.hpp"
+#include "asyncio/detail/threads/loop_job.hpp"
 
 #include "asyncio/events.hpp"
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "intrusive.hpp"
+#include "../base/intrusive.hpp"
 
 namespace asyncio::detail {
 

@@ -12,14 +12,14 @@
 #include <type_traits>
 #include <utility>
 
-#include "../executor.hpp"
-#include "context_core.hpp"
-#include "external_work.hpp"
-#include "future_core.hpp"
-#include "future_wait.hpp"
-#include "inbox.hpp"
-#include "intrusive.hpp"
-#include "task_core.hpp"
+#include "../../executor.hpp"
+#include "../base/intrusive.hpp"
+#include "../context/context_core.hpp"
+#include "../runtime/external_work.hpp"
+#include "../runtime/inbox.hpp"
+#include "../task/future_core.hpp"
+#include "../task/future_wait.hpp"
+#include "../task/task_core.hpp"
 
 namespace asyncio {
 class EventLoop;

@@ -3,7 +3,7 @@
 
 #include <coroutine>
 
-#include "intrusive.hpp"
+#include "../base/intrusive.hpp"
 #include "task_core.hpp"
 
 namespace asyncio::detail {

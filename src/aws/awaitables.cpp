@@ -1,5 +1,5 @@
 // What the combinators share: the loop check of ensure_future, timeouts, de-duplication.
-#include "asyncio/detail/awaitables.hpp"
+#include "asyncio/detail/aws/awaitables.hpp"
 
 #include <algorithm>
 #include <cmath>

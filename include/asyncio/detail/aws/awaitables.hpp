@@ -10,11 +10,11 @@
 #include <utility>
 #include <vector>
 
-#include "../coroutines.hpp"
-#include "../events.hpp"
-#include "../exceptions.hpp"
-#include "../futures.hpp"
-#include "../tasks.hpp"
+#include "../../coroutines.hpp"
+#include "../../events.hpp"
+#include "../../exceptions.hpp"
+#include "../../futures.hpp"
+#include "../../tasks.hpp"
 
 namespace asyncio::detail {
 

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "asyncio/executor.hpp"
-#include "backend.hpp"
-#include "util.hpp"
+#include "backend/backend.hpp"
+#include "base/util.hpp"
 
 namespace asyncio {
 

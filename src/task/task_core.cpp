@@ -1,5 +1,5 @@
 // TaskCore: task steps, the cancellation protocol, and the async stack.
-#include "asyncio/detail/task_core.hpp"
+#include "asyncio/detail/task/task_core.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -10,7 +10,7 @@
 #include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/tasks.hpp"
-#include "util.hpp"
+#include "base/util.hpp"
 
 namespace asyncio::detail {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "context_core.hpp"
+#include "../context/context_core.hpp"
 #include "future_core.hpp"
 #include "promise.hpp"
 

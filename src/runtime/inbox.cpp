@@ -1,9 +1,9 @@
 // The loop's inbox: lock-free posting from any thread, coalesced wake-ups.
-#include "asyncio/detail/inbox.hpp"
+#include "asyncio/detail/runtime/inbox.hpp"
 
 #include <thread>
 
-#include "backend.hpp"
+#include "backend/backend.hpp"
 
 namespace asyncio::detail {
 
