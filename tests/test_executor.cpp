@@ -65,7 +65,8 @@ TEST_F(ExecutorTest, THREAD_07) {
     EXPECT_TRUE(f.cancel());
     gate.open();
     worker.join();
-    EXPECT_FALSE(loop->inbox().has_items()); // the finished job posted nothing
+    EXPECT_FALSE(
+        asyncio::detail::core_of(*loop).inbox().has_items()); // the finished job posted nothing
     run_briefly();
     EXPECT_TRUE(f.cancelled());
 

@@ -100,7 +100,7 @@ public:
     void discard() noexcept override { release(); }
 
 protected:
-    AsCompletedCore(EventLoop* loop, std::vector<FutureCore*> children,
+    AsCompletedCore(LoopCore* loop, std::vector<FutureCore*> children,
                     std::optional<double> timeout);
     virtual ~AsCompletedCore();
 
@@ -135,7 +135,7 @@ private:
 template <class H>
 class AsCompletedState final : public AsCompletedCore {
 public:
-    AsCompletedState(EventLoop* loop, std::vector<H> children, std::vector<FutureCore*> cores,
+    AsCompletedState(LoopCore* loop, std::vector<H> children, std::vector<FutureCore*> cores,
                      std::optional<double> timeout)
         : AsCompletedCore(loop, std::move(cores), timeout), m_children(std::move(children)) {}
     std::vector<H> m_children;
@@ -273,8 +273,8 @@ auto as_completed(Range&& aws, detail::OptionalSeconds timeout = std::nullopt) {
     cores.reserve(unique.size());
     for (const H& f : unique)
         cores.push_back(&f.core());
-    auto* state =
-        new detail::AsCompletedState<H>(loop, std::move(unique), std::move(cores), seconds);
+    auto* state = new detail::AsCompletedState<H>(loop ? &detail::core_of(*loop) : nullptr,
+                                                  std::move(unique), std::move(cores), seconds);
     return AsCompleted<H>(detail::IntrusivePtr<detail::AsCompletedState<H>>(state));
 }
 

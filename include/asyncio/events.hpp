@@ -25,6 +25,7 @@
 #include "detail/loop/handle_impl.hpp"
 #include "detail/runtime/external_work.hpp"
 #include "detail/runtime/inbox.hpp"
+#include "detail/runtime/loop_core.hpp"
 #include "detail/runtime/ready_queue.hpp"
 #include "detail/runtime/timer_heap.hpp"
 #include "detail/threads/loop_job.hpp"
@@ -36,8 +37,9 @@
 namespace asyncio {
 
 namespace detail {
-class Backend;
 struct LoopTestAccess;
+LoopCore& core_of(EventLoop& loop) noexcept;
+EventLoop& face_of(LoopCore& core) noexcept;
 
 template <class F, class... Args>
 constexpr void check_callback() {
@@ -116,7 +118,10 @@ struct LoopOptions {
 // The event loop: a FIFO ready queue and a timer heap of our own; libuv only to wait (I/O, the
 // next deadline, cross-thread wake-ups). While callbacks are ready the loop makes no system
 // call. Not thread-safe, except call_soon_threadsafe() and the handles it returns.
-class EventLoop {
+//
+// The public face of the loop's engine (detail::LoopCore, which tasks, futures and awaitables
+// talk to): what this class adds is asyncio's API over it.
+class EventLoop : private detail::LoopCore {
 public:
     explicit EventLoop(LoopOptions options = {});
     EventLoop(const EventLoop&) = delete;
@@ -126,7 +131,7 @@ public:
     ~EventLoop();
 
     // Runs until stop() is called. RuntimeError if closed, or if a loop already runs here.
-    void run_forever();
+    void run_forever() { run_until_stopped(); }
     // Runs until the awaitable is done and gives its result (a coroutine is wrapped in a
     // task). RuntimeError("Event loop stopped before Future completed.") if stop() came first.
     template <class T>
@@ -136,12 +141,12 @@ public:
     template <class T>
     detail::ValueOf<T> run_until_complete(const Future<T>& future);
     // Stops after the current iteration (before it runs, for a loop that is not running).
-    void stop() noexcept { m_stopping = true; }
+    using LoopCore::stop;
     void close();
-    bool is_running() const noexcept { return m_running.load(std::memory_order_relaxed); }
-    bool is_closed() const noexcept { return m_closed; }
+    using LoopCore::is_closed;
+    using LoopCore::is_running;
     // The loop's monotonic clock, in seconds (virtual time: starts at 0).
-    double time() const noexcept;
+    using LoopCore::time;
 
     // The callback is any callable; its parameter type only records the caller's location
     // (shown in debug mode) on the way in. A trailing asyncio::Context argument is not passed to
@@ -167,7 +172,9 @@ public:
     template <class T>
     Task<T> create_task(Coro<T> coro, std::string name = {},
                         std::optional<Context> context = std::nullopt,
-                        detail::SourceLoc where = detail::SourceLoc::current());
+                        detail::SourceLoc where = detail::SourceLoc::current()) {
+        return detail::start_task(*this, coro, name, context, where);
+    }
 
     // Runs f(args...) on `executor` (a null one means the loop's default executor, a
     // ThreadPoolExecutor made on first use) and gives a future of its result, completed in this
@@ -205,10 +212,10 @@ public:
         return shutdown_default_executor_for(detail::to_seconds(timeout));
     }
 
-    void set_debug(bool enabled) noexcept { m_debug = enabled; }
-    bool get_debug() const noexcept { return m_debug; }
+    using LoopCore::get_debug;
+    using LoopCore::set_debug;
     // Debug mode reports callbacks and task steps slower than this many seconds.
-    double slow_callback_duration = 0.1;
+    using LoopCore::slow_callback_duration;
 
     // A null handler restores the default one.
     void set_exception_handler(ExceptionHandler handler) { m_handler = std::move(handler); }
@@ -216,40 +223,6 @@ public:
     void call_exception_handler(const ExceptionContext& context) noexcept;
     void default_exception_handler(const ExceptionContext& context) noexcept;
 
-    // Internal: used by the library's own awaitables and tasks.
-    // What other threads submitted first goes first: call_soon_threadsafe and call_soon share
-    // one FIFO order, as in asyncio.
-    void push_ready(detail::Runnable* r) {
-        if (m_inbox->has_items())
-            drain_inbox();
-        m_ready.push(r);
-    }
-    // What other threads post to (a shared reference keeps it valid after the loop is gone).
-    detail::Inbox& inbox() const noexcept { return *m_inbox; }
-    void add_timer(detail::TimerNode* n) { m_timers.push(n, ++m_timer_seq); }
-    // create_task()'s work, on the arguments in place (the by-value ones of the two spellings
-    // are not copied again).
-    template <class T>
-    Task<T> start_task(Coro<T>& coro, std::string& name, const std::optional<Context>& context,
-                       detail::SourceLoc where);
-    void remove_timer(detail::TimerNode* n) noexcept { m_timers.erase(n); }
-    detail::TaskCore* running_task() const noexcept { return m_current_task; }
-    detail::LoopLink* link() const noexcept { return m_link; }
-    void register_task(detail::TaskCore* t);
-    void check_thread(const char* what) const;
-    void check_closed() const;
-    // True on the thread that runs the loop (or created it, before it first runs).
-    bool on_loop_thread() const noexcept {
-        return std::this_thread::get_id() == m_thread.load(std::memory_order_relaxed);
-    }
-    // Work in flight outside the loop (executor jobs, thread-safe submissions): while above
-    // zero, virtual time runs at the real rate.
-    void begin_external() noexcept { m_external.fetch_add(1, std::memory_order_relaxed); }
-    void end_external() noexcept { m_external.fetch_sub(1, std::memory_order_relaxed); }
-    // Work in flight outside the loop that holds loop objects (counted as external work);
-    // close() detaches what is still there. untrack() of untracked work does nothing.
-    void track(detail::ExternalWork* w) noexcept;
-    void untrack(detail::ExternalWork* w) noexcept;
     // Cancels every pending task and runs until they are done, reporting their failures
     // ("unhandled exception during asyncio.run() shutdown"). Used by run().
     void cancel_all_tasks();
@@ -257,45 +230,17 @@ public:
 
 private:
     friend struct detail::LoopTestAccess;
-    friend class detail::TaskCore;
+    friend detail::LoopCore& detail::core_of(EventLoop& loop) noexcept;
+    friend EventLoop& detail::face_of(detail::LoopCore& core) noexcept;
 
-    void run_once();
-    // run_once()'s slow paths, apart so that its own path stays short: the wait when nothing is
-    // ready, and debug mode's timing of each callback (the first `n` of the ready queue).
-    [[gnu::noinline]] void wait_for_work();
-    [[gnu::noinline]] void run_timed(std::size_t n);
-    void process_timers();
-    void drain_inbox();
-    void wait_os(double timeout);
+    void report(const detail::LoopReport& report) noexcept override;
     void run_until_done(detail::FutureCore& f);
-    void unregister_task(detail::TaskCore* t) noexcept;
     Handle schedule(detail::HandleImpl* h);
     TimerHandle schedule_at(detail::HandleImpl* h, double when);
     Handle schedule_threadsafe(detail::HandleImpl* h);
-    void check_callable_state(const char* what) const;
-    void check_running() const;
     Coro<> shutdown_default_executor_for(std::optional<double> timeout);
 
-    detail::ReadyQueue m_ready;
-    detail::TimerHeap m_timers;
-    std::uint64_t m_timer_seq = 0;
-    detail::TaskCore* m_current_task = nullptr;
-    detail::TaskCore* m_tasks_head = nullptr;
-    detail::TaskCore* m_tasks_tail = nullptr;
-    bool m_stopping = false;
-    std::atomic<bool> m_running{false};
-    bool m_closed = false;
-    bool m_debug = false;
-    bool m_virtual = false;
-    double m_vnow = 0.0;
-    std::atomic<int> m_external{0};
-    detail::ExternalWork* m_ext_head = nullptr;
-    std::atomic<std::thread::id> m_thread;
     ExceptionHandler m_handler;
-    detail::LoopLink* m_link;
-    std::unique_ptr<detail::Backend> m_backend;
-    detail::Inbox* m_inbox;      // holds a reference
-    bool m_inbox_active = false; // the inbox had items lately: worth a short spin before sleeping
 
     // The default executor and its shutdown: the thread that waits for its workers posts
     // m_joiner_done when they are gone.
@@ -319,7 +264,9 @@ EventLoop& get_running_loop();
 std::unique_ptr<EventLoop> new_event_loop(LoopOptions options = {});
 
 namespace detail {
-EventLoop* running_loop_or_null() noexcept;
+// The engine under the public loop, and the public loop over an engine.
+inline LoopCore& core_of(EventLoop& loop) noexcept { return loop; }
+inline EventLoop& face_of(LoopCore& core) noexcept { return static_cast<EventLoop&>(core); }
 
 template <class A>
 void describe_arg(std::ostream& os, const A& a) {
@@ -391,13 +338,13 @@ private:
         const SourceLoc created = debug ? self.m_where : SourceLoc{};
         HandleImpl* h;
         if constexpr (std::is_function_v<Fn>)
-            h = new HandleFn<Fn*, std::decay_t<A>...>(loop, timer, created, context,
+            h = new HandleFn<Fn*, std::decay_t<A>...>(core_of(loop), timer, created, context,
                                                       reinterpret_cast<Fn*>(self.m_function),
                                                       std::forward<A>(args)...);
         else
             h = new HandleFn<std::decay_t<F>, std::decay_t<A>...>(
-                loop, timer, created, context, std::forward<F>(*static_cast<Fn*>(self.m_object)),
-                std::forward<A>(args)...);
+                core_of(loop), timer, created, context,
+                std::forward<F>(*static_cast<Fn*>(self.m_object)), std::forward<A>(args)...);
         if (debug)
             h->set_args_description(std::move(shown));
         return h;
@@ -462,34 +409,15 @@ Future<detail::call_result_t<F, A...>> EventLoop::run_in_executor(Executor* exec
 template <class T>
 Future<T> EventLoop::create_future(detail::SourceLoc where) {
     auto* state = new detail::FutureState<T>(*this);
-    if (m_debug)
+    if (get_debug())
         state->set_created(where);
     return Future<T>(state, &state->m_value);
 }
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string name, std::optional<Context> context,
-                               detail::SourceLoc where) {
-    return start_task(coro, name, context, where);
-}
-
-template <class T>
-Task<T> EventLoop::start_task(Coro<T>& coro, std::string& name,
-                              const std::optional<Context>& context, detail::SourceLoc where) {
-    if (m_closed || m_debug) [[unlikely]]
-        check_callable_state("create_task");
-    auto h = detail::take_fresh(coro);
-    Task<T> task(new detail::TaskState<T>(*this, h));
-    if (m_debug)
-        task.core().set_created(where);
-    task.core().start(std::move(name), context ? context->impl() : nullptr);
-    return task;
-}
-
-template <class T>
 T EventLoop::run_until_complete(Coro<T> coro) {
     check_closed();
-    check_running(); // before the task exists: a refused coroutine must not run later
+    check_not_running(); // before the task exists: a refused coroutine must not run later
     Task<T> task = create_task(std::move(coro));
     run_until_done(task.core());
     task.core().check_result();
@@ -507,12 +435,6 @@ template <class T>
 detail::ValueOf<T> EventLoop::run_until_complete(const Future<T>& future) {
     run_until_done(future.core());
     return future.result();
-}
-
-template <class T>
-Task<T> create_task(Coro<T> coro, std::string name, std::optional<Context> context,
-                    detail::SourceLoc where) {
-    return get_running_loop().start_task(coro, name, context, where);
 }
 
 } // namespace asyncio

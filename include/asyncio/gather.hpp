@@ -104,7 +104,7 @@ protected:
         void discard() noexcept override;
     };
 
-    GatherCore(EventLoop& loop, std::size_t count, bool return_exceptions);
+    GatherCore(LoopCore& loop, std::size_t count, bool return_exceptions);
     ~GatherCore() override;
     const char* kind() const noexcept override { return "_GatheringFuture"; }
 
@@ -144,7 +144,7 @@ template <bool RE, class... Ts>
 class GatherTuple final : public GatherCore {
 public:
     using result_type = std::tuple<gather_element_t<RE, Ts>...>;
-    explicit GatherTuple(EventLoop& loop) : GatherCore(loop, sizeof...(Ts), RE) {}
+    explicit GatherTuple(LoopCore& loop) : GatherCore(loop, sizeof...(Ts), RE) {}
     Future<result_type> handle() noexcept {
         return Future<result_type>::from_raw({this, &m_value});
     }
@@ -163,7 +163,7 @@ template <bool RE, class T>
 class GatherVector final : public GatherCore {
 public:
     using result_type = std::vector<gather_element_t<RE, T>>;
-    GatherVector(EventLoop& loop, std::size_t count) : GatherCore(loop, count, RE) {}
+    GatherVector(LoopCore& loop, std::size_t count) : GatherCore(loop, count, RE) {}
     Future<result_type> handle() noexcept {
         return Future<result_type>::from_raw({this, &m_value});
     }
@@ -209,7 +209,7 @@ auto gather_args(A&&... aws) {
         (check_loop(aws, loop), ...); // before any task is made
         // Braced initialization: the arguments become futures in argument order.
         std::tuple<handle_of_t<A>...> handles{ensure_future(std::forward<A>(aws), loop)...};
-        auto* state = new State(loop);
+        auto* state = new State(core_of(loop));
         Future<R> outer = state->handle();
         std::apply(
             [&](auto&... h) {
@@ -246,7 +246,7 @@ auto gather_range(Range&& range) {
     }
     if (handles.empty())
         return gather_nothing<R>();
-    auto* state = new State(*loop, handles.size());
+    auto* state = new State(core_of(*loop), handles.size());
     Future<R> outer = state->handle();
     for (std::size_t i = 0; i < handles.size(); ++i)
         state->add_child(i, handles[i].core(), value_slot(handles[i]));

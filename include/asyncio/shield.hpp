@@ -25,7 +25,7 @@ namespace detail {
 // - a queued node holds a reference on the future it reads.
 class ShieldCore : public FutureCore {
 protected:
-    ShieldCore(EventLoop& loop, FutureCore& inner, void* inner_value) noexcept;
+    ShieldCore(LoopCore& loop, FutureCore& inner, void* inner_value) noexcept;
     ~ShieldCore() override;
     // The inner finished with a value: copy it into this future's value.
     virtual void copy_value(void* inner_value) = 0;
@@ -60,7 +60,7 @@ private:
 template <class T>
 class ShieldState final : public ShieldCore {
 public:
-    ShieldState(EventLoop& loop, FutureCore& inner, void* inner_value) noexcept
+    ShieldState(LoopCore& loop, FutureCore& inner, void* inner_value) noexcept
         : ShieldCore(loop, inner, inner_value) {}
     Future<T> handle() noexcept { return Future<T>::from_raw({this, &m_value}); }
 
@@ -96,7 +96,8 @@ Future<detail::result_of_t<A>> shield(A&& aw) {
     Future<T> inner = detail::ensure_future(std::forward<A>(aw), loop);
     if (inner.done())
         return inner;
-    auto* state = new detail::ShieldState<T>(loop, inner.core(), detail::value_slot(inner));
+    auto* state =
+        new detail::ShieldState<T>(detail::core_of(loop), inner.core(), detail::value_slot(inner));
     return state->handle();
 }
 

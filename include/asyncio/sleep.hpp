@@ -88,7 +88,7 @@ inline double checked_delay(double seconds) {
 inline bool TaskCore::yield_now(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter) {
     if (needs_slow_suspend() || m_scheduled)
         return false;
-    m_link->loop->push_ready(this);
+    m_link->core->push_ready(this);
     m_scheduled = true;
     m_resume = h;
     if (leaf)

@@ -129,7 +129,7 @@ class TaskState final : public TaskCore {
 public:
     using handle_type = typename Coro<T>::handle_type;
 
-    TaskState(EventLoop& loop, handle_type h) : TaskCore(loop, h, &h.promise()) {
+    TaskState(LoopCore& loop, handle_type h) : TaskCore(loop, h, &h.promise()) {
         h.promise().m_task = this;
         h.promise().m_started = true;
     }
@@ -234,13 +234,35 @@ private:
     detail::TaskState<T>& state() const { return static_cast<detail::TaskState<T>&>(core()); }
 };
 
+namespace detail {
+// The loop's tasks that are not done, in creation order.
+std::vector<TaskRef> pending_tasks(const LoopCore& loop);
+
+// create_task()'s work, on the arguments in place (the by-value ones of the two spellings are
+// not copied again).
+template <class T>
+Task<T> start_task(LoopCore& loop, Coro<T>& coro, std::string& name,
+                   const std::optional<Context>& context, SourceLoc where) {
+    if (loop.is_closed() || loop.get_debug()) [[unlikely]]
+        loop.check_callable_state("create_task");
+    auto h = take_fresh(coro);
+    Task<T> task(new TaskState<T>(loop, h));
+    if (loop.get_debug())
+        task.core().set_created(where);
+    task.core().start(std::move(name), context ? context->impl() : nullptr);
+    return task;
+}
+} // namespace detail
+
 // Wraps the coroutine in a Task scheduled to start on the next iteration of the running loop,
 // and returns it. RuntimeError without a running loop. Unnamed tasks are "Task-1", "Task-2", ...
 // The task runs in `context`, or in a copy of the current context when none is given.
 template <class T>
 Task<T> create_task(Coro<T> coro, std::string name = {},
                     std::optional<Context> context = std::nullopt,
-                    detail::SourceLoc where = detail::SourceLoc::current());
+                    detail::SourceLoc where = detail::SourceLoc::current()) {
+    return detail::start_task(detail::running_core_or_raise(), coro, name, context, where);
+}
 
 template <class A>
 requires(!iscoroutine_v<A>) void create_task(A&&, std::string = "",

@@ -60,7 +60,8 @@ Coro<detail::thread_result_t<F, A...>> to_thread(F f, A... args) {
     EventLoop& loop = get_running_loop();
     Executor& executor = loop.default_executor();
     constexpr bool stop = detail::takes_stop_token_v<F, A...>;
-    auto* job = new detail::LoopCall<R, Call, stop>(loop, Call(std::move(f), std::move(args)...));
+    auto* job = new detail::LoopCall<R, Call, stop>(detail::core_of(loop),
+                                                    Call(std::move(f), std::move(args)...));
     detail::ThreadAwaiter<R, Call, stop> awaiter(job); // holds the job from here on
     job->use_current_context();
     if constexpr (stop)

@@ -47,7 +47,7 @@ namespace detail {
 class SubmissionBase : public InboxItem, public CallbackNode, public ExternalWork {
 public:
     // `future` is this very object's concurrent future state.
-    SubmissionBase(EventLoop& loop, ConcurrentCore* future);
+    SubmissionBase(LoopCore& loop, ConcurrentCore* future);
     SubmissionBase(const SubmissionBase&) = delete;
     SubmissionBase& operator=(const SubmissionBase&) = delete;
 
@@ -71,7 +71,7 @@ public:
 protected:
     ~SubmissionBase();
     // Creates the task from the coroutine (throws what create_task throws).
-    virtual TaskCore* create_task(EventLoop& loop) = 0;
+    virtual TaskCore* create_task(LoopCore& loop) = 0;
     // Moves the finished task's value into this submission.
     virtual void take_value(TaskCore& task) noexcept = 0;
     // Completes the concurrent future (locked by the caller, pending) with the stored value.
@@ -105,7 +105,7 @@ private:
     enum class Outcome : unsigned char { none, value, error, cancelled } m_outcome = Outcome::none;
     std::exception_ptr m_error;
     TaskCore* m_task = nullptr;
-    EventLoop* m_loop;
+    LoopCore* m_loop;
     IntrusivePtr<Inbox> m_inbox;
     ConcurrentCore* m_future; // this object
     LazyContext m_context;
@@ -119,12 +119,13 @@ private:
 template <class T>
 class Submission final : public ConcurrentState<T>, public SubmissionBase {
 public:
-    Submission(EventLoop& loop, Coro<T> coro)
+    Submission(LoopCore& loop, Coro<T> coro)
         : SubmissionBase(loop, this), m_coro(std::move(coro)) {}
 
 private:
-    TaskCore* create_task(EventLoop& loop) override {
-        return loop.create_task(std::move(m_coro)).raw();
+    TaskCore* create_task(LoopCore& loop) override {
+        std::string name;
+        return start_task(loop, m_coro, name, std::nullopt, SourceLoc::current()).raw();
     }
     void take_value(TaskCore& task) noexcept override {
         m_result.emplace(std::move(*static_cast<TaskState<T>&>(task).m_value));
@@ -163,7 +164,7 @@ void submit_threadsafe(SubmissionBase& submission);
 // failing the task shows in the future.
 template <class T>
 ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
-    auto* submission = new detail::Submission<T>(loop, std::move(coro));
+    auto* submission = new detail::Submission<T>(detail::core_of(loop), std::move(coro));
     ConcurrentFuture<T> future(submission); // holds it from here on
     detail::submit_threadsafe(*submission);
     return future;

@@ -32,7 +32,7 @@ class FutureLink : public InboxItem,
                    public ExternalWork,
                    public AtomicRefCounted<FutureLink> {
 public:
-    FutureLink(EventLoop& loop, ConcurrentCore* source, FutureCore& dest);
+    FutureLink(LoopCore& loop, ConcurrentCore* source, FutureCore& dest);
     // Registers on both futures.
     void start();
 
@@ -63,7 +63,7 @@ private:
     void untrack() noexcept;
 
     IntrusivePtr<FutureCore> m_dest;
-    EventLoop* m_loop;
+    LoopCore* m_loop;
     IntrusivePtr<Inbox> m_inbox;
     CancelSource m_cancel;
 };
@@ -71,7 +71,7 @@ private:
 template <class T>
 class TypedFutureLink final : public FutureLink {
 public:
-    TypedFutureLink(EventLoop& loop, ConcurrentState<T>* source, const Future<T>& dest)
+    TypedFutureLink(LoopCore& loop, ConcurrentState<T>* source, const Future<T>& dest)
         : FutureLink(loop, source, dest.core()), m_slot(dest.raw().value) {}
 
 private:
@@ -95,7 +95,7 @@ Future<T> wrap_future(const ConcurrentFuture<T>& future, EventLoop& loop) {
                   "wrap_future(): the result type must be copyable (the concurrent future keeps "
                   "its own copy)");
     Future<T> dest = loop.create_future<T>();
-    (new detail::TypedFutureLink<T>(loop, future.raw(), dest))->start();
+    (new detail::TypedFutureLink<T>(detail::core_of(loop), future.raw(), dest))->start();
     return dest;
 }
 template <class T>

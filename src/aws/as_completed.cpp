@@ -5,7 +5,7 @@
 
 namespace asyncio::detail {
 
-AsCompletedCore::AsCompletedCore(EventLoop* loop, std::vector<FutureCore*> children,
+AsCompletedCore::AsCompletedCore(LoopCore* loop, std::vector<FutureCore*> children,
                                  std::optional<double> timeout)
     : m_cores(std::move(children)), m_nodes(new Node[m_cores.size()]), m_todo(m_cores.size(), true),
       m_todo_count(m_cores.size()), m_left(m_cores.size()) {
@@ -36,15 +36,15 @@ AsCompletedCore::~AsCompletedCore() {
         if (m_nodes[i].linked())
             m_cores[i]->remove_node(&m_nodes[i]);
     if (m_link) {
-        if (scheduled() && m_link->loop)
-            m_link->loop->remove_timer(this);
+        if (scheduled() && m_link->core)
+            m_link->core->remove_timer(this);
         m_link->release();
     }
 }
 
 void AsCompletedCore::on_timer() {
     add_ref();
-    if (EventLoop* loop = m_link->loop; loop && !loop->is_closed())
+    if (LoopCore* loop = m_link->core; loop && !loop->is_closed())
         loop->push_ready(this);
     else
         release();
@@ -74,7 +74,7 @@ void AsCompletedCore::handle_completion(std::size_t i) {
     --m_todo_count;
     put(i);
     if (m_todo_count == 0 && scheduled())
-        m_link->loop->remove_timer(this);
+        m_link->core->remove_timer(this);
 }
 
 void AsCompletedCore::put(std::size_t i) {

@@ -5,7 +5,7 @@
 
 namespace asyncio::detail {
 
-GatherCore::GatherCore(EventLoop& loop, std::size_t count, bool return_exceptions)
+GatherCore::GatherCore(LoopCore& loop, std::size_t count, bool return_exceptions)
     : FutureCore(loop), m_children(new Child[count]), m_count(count),
       m_return_exceptions(return_exceptions) {}
 

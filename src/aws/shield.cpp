@@ -36,24 +36,19 @@ public:
 
 private:
     static void report(FutureCore& f, const std::exception_ptr& e) noexcept {
-        EventLoop* loop = f.link()->loop;
+        LoopCore* loop = f.loop_core();
         if (!loop)
             return;
-        ExceptionContext ctx;
+        std::string message;
         try {
             std::rethrow_exception(e);
         } catch (const std::exception& x) {
-            ctx.message = type_name(typeid(x));
+            message = type_name(typeid(x));
         } catch (...) {
-            ctx.message = "unknown";
+            message = "unknown";
         }
-        ctx.message += " exception in shielded future";
-        ctx.exception = e;
-        if (f.is_task())
-            ctx.task = TaskRef(static_cast<TaskCore*>(&f));
-        else
-            ctx.future = FutureRef(&f);
-        loop->call_exception_handler(ctx);
+        loop->report(
+            LoopReport{message + " exception in shielded future", e, &f, f.is_task(), nullptr});
     }
 
     FutureCore* m_fired = nullptr;
@@ -61,7 +56,7 @@ private:
 
 } // namespace
 
-ShieldCore::ShieldCore(EventLoop& loop, FutureCore& inner, void* inner_value) noexcept
+ShieldCore::ShieldCore(LoopCore& loop, FutureCore& inner, void* inner_value) noexcept
     : FutureCore(loop), m_inner(&inner), m_inner_value(inner_value) {
     m_inner_node.owner = this;
     m_outer_node.owner = this;

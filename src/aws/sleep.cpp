@@ -7,13 +7,13 @@ namespace asyncio::detail {
 
 void throw_nan_delay() { throw ValueError("Invalid delay: NaN (not a number)"); }
 
-void SleepAwaiter::unschedule() noexcept { m_task->loop().remove_timer(this); }
+void SleepAwaiter::unschedule() noexcept { m_task->pending_loop().remove_timer(this); }
 
 void SleepAwaiter::suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf) {
     if (!task)
         throw RuntimeError("sleep() must be awaited inside a Task");
     m_task = task;
-    EventLoop& loop = task->loop();
+    LoopCore& loop = task->pending_loop();
     if (m_delay <= 0) {
         m_state = State::yielded;
         task->wake();
@@ -33,7 +33,7 @@ void SleepAwaiter::on_timer() {
 bool SleepAwaiter::abort(const std::string& msg) {
     if (m_state != State::armed)
         return false;
-    m_task->loop().remove_timer(this);
+    m_task->pending_loop().remove_timer(this);
     m_state = State::aborted;
     m_message = msg;
     m_task->wake();

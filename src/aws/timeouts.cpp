@@ -28,7 +28,7 @@ void TimeoutScope::throw_no_task() {
 
 void TimeoutScope::disarm() noexcept {
     if (scheduled()) // a closed loop has dropped its timers already
-        m_task->link()->loop->remove_timer(this);
+        m_task->link()->core->remove_timer(this);
     if (m_fire) {
         m_fire->scope = nullptr;
         m_fire = nullptr;
@@ -37,14 +37,14 @@ void TimeoutScope::disarm() noexcept {
 
 void TimeoutScope::arm() {
     m_armed = true;
-    EventLoop& loop = m_task->loop();
+    LoopCore& loop = m_task->pending_loop();
     when = loop.time() + m_delay;
     loop.add_timer(this);
 }
 
 void TimeoutScope::on_timer() {
     m_fire = new Fire(this);
-    m_task->loop().push_ready(m_fire);
+    m_task->pending_loop().push_ready(m_fire);
 }
 
 void TimeoutScope::expire() {

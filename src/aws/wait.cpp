@@ -28,7 +28,7 @@ void WaitCore::begin(std::coroutine_handle<> h, TaskCore* task, PromiseBase* lea
     if (!task)
         throw RuntimeError("wait() must be awaited inside a Task");
     m_task = task;
-    EventLoop& loop = task->loop();
+    LoopCore& loop = task->pending_loop();
     if (m_timeout) { // asyncio arms the timeout before it registers the callbacks
         when = loop.time() + *m_timeout;
         loop.add_timer(this);
@@ -46,7 +46,7 @@ void WaitCore::begin(std::coroutine_handle<> h, TaskCore* task, PromiseBase* lea
 
 void WaitCore::remove_timer() noexcept {
     if (scheduled())
-        m_task->link()->loop->remove_timer(this);
+        m_task->link()->core->remove_timer(this);
 }
 
 void WaitCore::end() noexcept {
@@ -104,7 +104,7 @@ void WaitCore::describe_wait(std::ostream& os) const {
 
 void WaitCore::on_timer() {
     add_ref();
-    m_task->link()->loop->push_ready(this);
+    m_task->link()->core->push_ready(this);
 }
 
 void WaitCore::run() {

@@ -8,6 +8,12 @@
 
 namespace asyncio::detail {
 
+// The monotonic clock, in seconds.
+inline double monotonic() noexcept {
+    using namespace std::chrono;
+    return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
 // A readable name for a type ("std::runtime_error", not "St13runtime_error").
 std::string type_name(const std::type_info& t);
 

@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "asyncio/detail/loop/handle_impl.hpp"
-#include "asyncio/events.hpp"
+#include "asyncio/detail/runtime/loop_core.hpp"
 #include "base/util.hpp"
 
 namespace asyncio::detail {
@@ -15,7 +15,7 @@ void HandleImpl::cancel() noexcept {
         return;
     // Only the loop's thread touches the timer heap and the callback; elsewhere the flag is
     // enough: the loop skips the handle and drops it. A handle no longer queued has no loop.
-    EventLoop* loop = m_loop.load(std::memory_order_acquire);
+    LoopCore* loop = m_loop.load(std::memory_order_acquire);
     if (!loop || !loop->on_loop_thread())
         return;
     if (m_timer && scheduled()) {
@@ -34,13 +34,11 @@ void HandleImpl::run() {
         try {
             invoke();
         } catch (...) {
-            ExceptionContext ctx;
             std::ostringstream what;
             describe(what);
-            ctx.message = "Exception in callback " + what.str();
-            ctx.exception = std::current_exception();
-            ctx.handle = Handle(this);
-            m_loop.load(std::memory_order_relaxed)->call_exception_handler(ctx);
+            m_loop.load(std::memory_order_relaxed)
+                ->report(LoopReport{"Exception in callback " + what.str(), std::current_exception(),
+                                    nullptr, false, this});
         }
         m_running = false;
     }

@@ -4,7 +4,7 @@
 namespace asyncio::detail {
 
 void check_run_allowed() {
-    if (running_loop_or_null())
+    if (running_core())
         throw RuntimeError("asyncio.run() cannot be called from a running event loop");
 }
 

@@ -6,7 +6,6 @@
 #include <ostream>
 #include <utility>
 
-#include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/futures.hpp"
 #include "base/util.hpp"
@@ -15,7 +14,7 @@ namespace asyncio::detail {
 
 void throw_empty_handle() { throw InvalidStateError("operation on an empty handle"); }
 
-FutureCore::FutureCore(EventLoop& loop) : m_link(loop.link()) { m_link->add_ref(); }
+FutureCore::FutureCore(LoopCore& loop) : m_link(loop.link()) { m_link->add_ref(); }
 
 FutureCore::~FutureCore() {
     // A pending future dropped with callbacks still registered: they can never run.
@@ -142,41 +141,27 @@ void FutureCore::schedule_callbacks() noexcept {
 }
 
 void FutureCore::schedule(Runnable* r) noexcept {
-    if (EventLoop* loop = m_link->loop; loop && !loop->is_closed())
+    if (LoopCore* loop = m_link->core; loop && !loop->is_closed())
         loop->push_ready(r);
     else
         r->discard();
 }
 
 void FutureCore::report_callback_error(std::exception_ptr e) noexcept {
-    if (EventLoop* loop = m_link->loop) {
-        ExceptionContext ctx;
-        ctx.message = "Exception in callback of ";
-        ctx.message += kind();
-        ctx.exception = std::move(e);
-        if (is_task())
-            ctx.task = TaskRef(static_cast<TaskCore*>(this));
-        else
-            ctx.future = FutureRef(this);
-        loop->call_exception_handler(ctx);
-    }
+    if (LoopCore* loop = m_link->core)
+        loop->report(LoopReport{std::string("Exception in callback of ") + kind(), std::move(e),
+                                this, is_task(), nullptr});
 }
 
 void FutureCore::last_ref() noexcept {
-    EventLoop* loop = m_link->loop;
+    LoopCore* loop = m_link->core;
     if (m_log_traceback && loop) {
         m_log_traceback = false;
         m_refs = 1; // the report holds this future for the handler; it may even keep it
         {
             ContextScope scope(report_context()); // a task's report runs in its context
-            ExceptionContext ctx;
-            ctx.message = std::string(kind()) + " exception was never retrieved";
-            ctx.exception = m_exception;
-            if (is_task())
-                ctx.task = TaskRef(static_cast<TaskCore*>(this));
-            else
-                ctx.future = FutureRef(this);
-            loop->call_exception_handler(ctx);
+            loop->report(LoopReport{std::string(kind()) + " exception was never retrieved",
+                                    m_exception, this, is_task(), nullptr});
         }
         if (--m_refs != 0)
             return;

@@ -7,7 +7,6 @@
 #include <ostream>
 #include <typeinfo>
 
-#include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/tasks.hpp"
 #include "base/util.hpp"
@@ -41,23 +40,23 @@ void PromiseBase::unhandled_exception() noexcept {
 void throw_reused_coroutine() { throw RuntimeError("cannot reuse already awaited coroutine"); }
 
 void report_never_awaited(const PromiseBase& p) noexcept {
-    EventLoop* loop = running_loop_or_null();
+    LoopCore* loop = running_core();
     if (!loop || !loop->get_debug())
         return;
-    ExceptionContext ctx;
-    ctx.message = std::string("coroutine '") + p.function() + "' was never awaited\n" +
-                  "Coroutine defined at " + p.file() + ":" + std::to_string(p.line());
-    loop->call_exception_handler(ctx);
+    LoopReport report;
+    report.message = std::string("coroutine '") + p.function() + "' was never awaited\n" +
+                     "Coroutine defined at " + p.file() + ":" + std::to_string(p.line());
+    loop->report(report);
 }
 
 TaskCore* running_task() noexcept {
-    EventLoop* loop = running_loop_or_null();
-    return loop ? loop->running_task() : nullptr;
+    LoopCore* loop = running_core();
+    return loop ? loop->current_task() : nullptr;
 }
 
 void Waiter::describe_wait(std::ostream& os) const { os << "<awaitable>"; }
 
-TaskCore::TaskCore(EventLoop& loop, std::coroutine_handle<> root, PromiseBase* root_promise)
+TaskCore::TaskCore(LoopCore& loop, std::coroutine_handle<> root, PromiseBase* root_promise)
     : FutureCore(loop), m_root(root), m_resume(root), m_leaf(root_promise) {}
 
 TaskCore::~TaskCore() {
@@ -73,7 +72,22 @@ void TaskCore::start(std::string&& name, ContextImpl* context) {
     m_number = g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
     if (!name.empty())
         extras().name = std::move(name);
-    loop().register_task(this);
+    add_ref(); // the loop's task list holds the task while it is pending
+    m_link->core->add_task(this);
+    wake();
+}
+
+void TaskCore::unregister() noexcept {
+    m_link->core->remove_task(this);
+    release();
+}
+
+void TaskCore::drop_pending_frame() noexcept {
+    m_leaf = nullptr;
+    m_waiter = nullptr;
+    if (auto root = std::exchange(m_root, {}))
+        root.destroy();
+    unregister();
 }
 
 const std::string& TaskCore::name() const {
@@ -134,7 +148,7 @@ void TaskCore::wake() {
     if (m_scheduled)
         return;
     m_scheduled = true;
-    m_link->loop->push_ready(this); // a pending task's loop is alive
+    m_link->core->push_ready(this); // a pending task's loop is alive
 }
 
 void TaskCore::run() {
@@ -146,17 +160,16 @@ void TaskCore::run() {
         m_throw_cancel = true;
     }
     m_waiter = nullptr;
-    EventLoop& loop = *m_link->loop;
-    TaskCore* outer = loop.m_current_task;
-    loop.m_current_task = this;
+    LoopCore& loop = *m_link->core;
+    TaskCore* outer = loop.enter_task(this);
     {
         ContextScope scope(&m_context);
         m_resume.resume();
     }
-    loop.m_current_task = outer;
+    loop.leave_task(outer);
     arm_scopes(); // a suspension on a foreign awaitable did not go through suspend()
     if (done())
-        loop.unregister_task(this); // may free this task: touch nothing after
+        unregister(); // may free this task: touch nothing after
 }
 
 void TaskCore::finish_from(PromiseBase& p, bool has_value) noexcept {
@@ -255,7 +268,7 @@ void TaskCore::describe(std::ostream& os, bool callbacks) const {
         while (root->parent())
             root = root->parent();
         os << " coro=<" << root->function() << "() ";
-        if (loop().running_task() == this)
+        if (m_link->core && m_link->core->current_task() == this)
             os << "running";
         else
             os << "running at " << root->file() << ":" << root->line();
@@ -302,11 +315,22 @@ std::ostream& operator<<(std::ostream& os, const TaskRef& t) {
 }
 
 TaskRef current_task() {
-    detail::TaskCore* t = get_running_loop().running_task();
+    detail::TaskCore* t = detail::running_core_or_raise().current_task();
     return t ? TaskRef(t) : TaskRef();
 }
 
-std::vector<TaskRef> all_tasks() { return get_running_loop().all_tasks(); }
+std::vector<TaskRef> all_tasks() { return detail::pending_tasks(detail::running_core_or_raise()); }
+
+namespace detail {
+std::vector<TaskRef> pending_tasks(const LoopCore& loop) {
+    std::vector<TaskRef> tasks;
+    const auto& list = loop.tasks();
+    for (TaskHook* h = list.front(); h; h = list.next(h))
+        if (auto* t = static_cast<TaskCore*>(h); !t->done())
+            tasks.emplace_back(t);
+    return tasks;
+}
+} // namespace detail
 
 } // namespace asyncio
 

@@ -5,12 +5,12 @@
 
 namespace asyncio::detail {
 
-LoopJob::LoopJob(EventLoop& loop) : m_loop(&loop), m_inbox(&loop.inbox()) {}
+LoopJob::LoopJob(LoopCore& loop) : m_loop(&loop), m_inbox(&loop.inbox()) {}
 
 LoopJob::~LoopJob() = default;
 
 void LoopJob::untrack() noexcept {
-    if (m_tracked) // else the loop may be gone
+    if (tracked()) // else the loop may be gone
         m_loop->untrack(this);
 }
 

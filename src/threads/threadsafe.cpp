@@ -9,7 +9,7 @@ std::exception_ptr closed_error() {
 }
 } // namespace
 
-SubmissionBase::SubmissionBase(EventLoop& loop, ConcurrentCore* future)
+SubmissionBase::SubmissionBase(LoopCore& loop, ConcurrentCore* future)
     : m_loop(&loop), m_inbox(&loop.inbox()), m_future(future) {
     m_deliver.self = this;
     m_relay.self = this;
@@ -58,10 +58,8 @@ void SubmissionBase::run() {
         // As asyncio: the error goes to the future and to the loop's exception handler.
         std::exception_ptr e = std::current_exception();
         fail(e);
-        ExceptionContext ctx;
-        ctx.message = "Exception in callback run_coroutine_threadsafe()";
-        ctx.exception = e;
-        m_loop->call_exception_handler(ctx);
+        m_loop->report(LoopReport{"Exception in callback run_coroutine_threadsafe()", e, nullptr,
+                                  false, nullptr});
     }
 }
 
@@ -79,7 +77,7 @@ void SubmissionBase::fail(std::exception_ptr e) noexcept {
 void SubmissionBase::on_done(FutureCore& f) noexcept {
     auto& task = static_cast<TaskCore&>(f);
     m_task = nullptr;
-    if (m_tracked)
+    if (tracked())
         m_loop->untrack(this);
     if (m_outcome != Outcome::none) { // the loop was closed first: the future has its answer
         release();
@@ -126,7 +124,7 @@ void SubmissionBase::detach() noexcept {
 
 void SubmissionBase::dispose() noexcept {
     m_task = nullptr;
-    if (m_tracked) // else the loop may be gone
+    if (tracked()) // else the loop may be gone
         m_loop->untrack(this);
     if (m_outcome == Outcome::none)
         fail(std::make_exception_ptr(RuntimeError("Task was destroyed but it is pending!")));

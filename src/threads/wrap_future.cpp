@@ -18,13 +18,13 @@ private:
     IntrusivePtr<FutureLink> m_link;
 };
 
-FutureLink::FutureLink(EventLoop& loop, ConcurrentCore* source, FutureCore& dest)
+FutureLink::FutureLink(LoopCore& loop, ConcurrentCore* source, FutureCore& dest)
     : m_source(source), m_dest(&dest), m_loop(&loop), m_inbox(&loop.inbox()) {
     m_cancel.self = this;
 }
 
 void FutureLink::untrack() noexcept {
-    if (m_tracked) // else the loop may be gone
+    if (tracked()) // else the loop may be gone
         m_loop->untrack(this);
 }
 

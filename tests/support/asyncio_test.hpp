@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
-// The loop's ready queue, timer heap and single iterations are not public; EventLoop befriends
+// The loop's ready queue, timer heap and single iterations are not public; LoopCore befriends
 // this struct for tests.
 namespace asyncio::detail {
 struct LoopTestAccess {
-    static std::size_t timer_count(const EventLoop& loop) { return loop.m_timers.size(); }
-    static std::size_t ready_count(const EventLoop& loop) { return loop.m_ready.size(); }
-    static void run_once(EventLoop& loop) { loop.run_once(); }
+    static std::size_t timer_count(EventLoop& loop) { return core_of(loop).m_timers.size(); }
+    static std::size_t ready_count(EventLoop& loop) { return core_of(loop).m_ready.size(); }
+    static void run_once(EventLoop& loop) { core_of(loop).run_once(); }
 };
 } // namespace asyncio::detail
 

@@ -19,10 +19,7 @@
 #include "../base/source_loc.hpp"
 #include "../context/context_core.hpp"
 #include "../runtime/inbox.hpp"
-
-namespace asyncio {
-class EventLoop;
-}
+#include "../runtime/loop_core.hpp"
 
 namespace asyncio::detail {
 
@@ -38,7 +35,7 @@ class HandleImpl : public InboxItem,
                    public AtomicRefCounted<HandleImpl> {
 public:
     // The callback runs in `context`, or, when it is null, in a copy of the current context.
-    HandleImpl(EventLoop& loop, bool timer, SourceLoc created, ContextImpl* context) noexcept
+    HandleImpl(LoopCore& loop, bool timer, SourceLoc created, ContextImpl* context) noexcept
         : m_loop(&loop), m_timer(timer), m_created(created) {
         if (context)
             m_context.adopt(context);
@@ -77,7 +74,7 @@ private:
 
     std::atomic<bool> m_cancelled{false};
     bool m_running = false;
-    std::atomic<EventLoop*> m_loop;
+    std::atomic<LoopCore*> m_loop;
     bool m_timer;
     SourceLoc m_created; // set in debug mode only
     std::string m_args;  // likewise
@@ -88,7 +85,7 @@ template <class F, class... Args>
 class HandleFn final : public HandleImpl {
 public:
     template <class G, class... A>
-    HandleFn(EventLoop& loop, bool timer, SourceLoc created, ContextImpl* context, G&& fn,
+    HandleFn(LoopCore& loop, bool timer, SourceLoc created, ContextImpl* context, G&& fn,
              A&&... args)
         : HandleImpl(loop, timer, created, context),
           m_call(std::in_place, std::forward<G>(fn), std::forward<A>(args)...) {}

@@ -2,6 +2,8 @@
 // wrapped concurrent future's loop future).
 #pragma once
 
+#include "../base/intrusive_list.hpp"
+
 namespace asyncio::detail {
 
 // The loop keeps such work on a list while it is in flight (loop-thread only): close() detaches
@@ -10,14 +12,13 @@ namespace asyncio::detail {
 // outside the loop (m_outside) also makes virtual time run at the real rate while it is listed.
 // Work leaves the list when its outcome is delivered, when nobody wants it any more, or at
 // close().
-class ExternalWork {
+class ExternalWork : public ListHook<ExternalWork> {
 public:
     // Called by close(), after the work left the list: drop every loop object held.
     virtual void detach() noexcept = 0;
+    // On the loop's list of external work.
+    bool tracked() const noexcept { return linked(); }
 
-    ExternalWork* m_ext_prev = nullptr;
-    ExternalWork* m_ext_next = nullptr;
-    bool m_tracked = false;
     bool m_outside = true;
 
 protected:

@@ -15,6 +15,7 @@
 #include "../base/frame_pool.hpp"
 #include "../base/runnable.hpp"
 #include "../base/source_loc.hpp"
+#include "../runtime/loop_core.hpp"
 
 namespace asyncio {
 class EventLoop;
@@ -31,18 +32,6 @@ struct Empty {
 };
 template <class T>
 using ValueOf = std::conditional_t<std::is_void_v<T>, Empty, T>;
-
-// The loop as seen by the futures it made. It outlives the EventLoop object while futures still
-// point at it, so a future dropped after its loop is gone can still tell that the loop is gone.
-struct LoopLink {
-    EventLoop* loop;
-    std::size_t refs;
-    void add_ref() noexcept { ++refs; }
-    void release() noexcept {
-        if (--refs == 0)
-            delete this;
-    }
-};
 
 // A registration on a future's done list. The list is intrusive (an awaiter embeds its node,
 // so awaiting allocates nothing) and doubly linked (unlinking on destruction is O(1)).
@@ -93,7 +82,7 @@ class FutureCore : public PoolAllocated {
 public:
     enum class State : std::uint8_t { pending, cancelled, finished };
 
-    explicit FutureCore(EventLoop& loop);
+    explicit FutureCore(LoopCore& loop);
     FutureCore(const FutureCore&) = delete;
     FutureCore& operator=(const FutureCore&) = delete;
 
@@ -156,6 +145,8 @@ public:
 
     // The loop, or RuntimeError if the loop was destroyed.
     EventLoop& loop() const;
+    // The loop's engine, null once the loop is destroyed.
+    LoopCore* loop_core() const noexcept { return m_link->core; }
     LoopLink* link() const noexcept { return m_link; }
 
     // asyncio's repr, without the angle brackets' type name; value printing is the caller's.

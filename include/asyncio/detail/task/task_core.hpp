@@ -66,9 +66,9 @@ protected:
 // - m_leaf is the innermost frame of the task's coroutine chain while the task has a frame;
 //   m_resume, m_leaf and m_waiter are read only while pending (m_coro_* once done);
 // - once done, the coroutine frame is destroyed and the result lives in TaskState<T>.
-class TaskCore : public Runnable, public FutureCore {
+class TaskCore : public Runnable, public FutureCore, public TaskHook {
 public:
-    TaskCore(EventLoop& loop, std::coroutine_handle<> root, PromiseBase* root_promise);
+    TaskCore(LoopCore& loop, std::coroutine_handle<> root, PromiseBase* root_promise);
 
     bool is_task() const noexcept override { return true; }
     bool cancel(const std::string& msg) override;
@@ -81,6 +81,8 @@ public:
     const std::string& name() const;
     void set_name(std::string name) { extras().name = std::move(name); }
     std::coroutine_handle<> coro() const noexcept { return m_root; }
+    // The loop's engine; only while the task is pending (a pending task's loop is alive).
+    LoopCore& pending_loop() const noexcept { return *m_link->core; }
 
     // The awaitable side of the protocol.
     void suspend(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter) {
@@ -137,9 +139,9 @@ public:
     // Called by the root frame's final suspend; destroys the frame.
     virtual void root_done() noexcept = 0;
 
-    // The loop's task list.
-    TaskCore* m_prev_task = nullptr;
-    TaskCore* m_next_task = nullptr;
+    // The loop asks a pending task whose loop goes away to destroy its coroutine frame (running
+    // the destructors of what the frame holds) and to leave the loop's task list.
+    void drop_pending_frame() noexcept;
 
 protected:
     void run() override;
@@ -176,7 +178,7 @@ protected:
     LazyContext m_context;
 
     ~TaskCore() override;
-    friend class ::asyncio::EventLoop;
+    void unregister() noexcept;
 };
 
 } // namespace asyncio::detail

@@ -21,10 +21,6 @@
 #include "../task/future_wait.hpp"
 #include "../task/task_core.hpp"
 
-namespace asyncio {
-class EventLoop;
-}
-
 namespace asyncio::detail {
 
 // What waits in the loop for a LoopJob without a Future: the to_thread() awaiter.
@@ -55,7 +51,7 @@ class LoopJob : public Job,
                 public ExternalWork,
                 public AtomicRefCounted<LoopJob> {
 public:
-    explicit LoopJob(EventLoop& loop);
+    explicit LoopJob(LoopCore& loop);
 
     // Set-up, before submit().
     // The function runs in a copy of the current context (to_thread(), not run_in_executor()).
@@ -110,7 +106,7 @@ private:
     bool m_has_context = false;
     LazyContext m_context;
     IntrusivePtr<FutureCore> m_future;
-    EventLoop* m_loop;
+    LoopCore* m_loop;
     IntrusivePtr<Inbox> m_inbox;
 };
 
@@ -119,7 +115,7 @@ private:
 template <class R, class Call, bool Stop = false>
 class LoopCall final : public LoopJob {
 public:
-    LoopCall(EventLoop& loop, Call call) : LoopJob(loop), m_call(std::move(call)) {}
+    LoopCall(LoopCore& loop, Call call) : LoopJob(loop), m_call(std::move(call)) {}
     void set_future_slot(std::optional<ValueOf<R>>* slot) noexcept { m_slot = slot; }
 
     // The outcome, once delivered: the value, or the function's exception rethrown.

@@ -34,11 +34,11 @@ Coro<> EventLoop::shutdown_default_executor_for(std::optional<double> timeout) {
     if (!m_joiner_done) {
         m_default_executor->shutdown(false); // refuse new work at once
         m_joiner_done = std::make_unique<JoinerDone>();
-        detail::IntrusivePtr<detail::Inbox> inbox(m_inbox);
+        detail::IntrusivePtr<detail::Inbox> posts(&inbox());
         m_executor_joiner =
-            std::thread([executor = m_default_executor, inbox, done = m_joiner_done.get()] {
+            std::thread([executor = m_default_executor, posts, done = m_joiner_done.get()] {
                 executor->shutdown(true);
-                inbox->post(done); // refused once the loop is closed: then nobody waits
+                posts->post(done); // refused once the loop is closed: then nobody waits
             });
     }
     if (!m_joiner_done->finished) {
