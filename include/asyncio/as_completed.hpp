@@ -152,7 +152,7 @@ Coro<V> as_completed_next(IntrusivePtr<AsCompletedState<H>> s) {
         throw TimeoutError();
     H& f = s->m_children[i];
     f.core().check_result();
-    co_return read_value<V>(value_slot(f));
+    co_return value_slot(f).read();
 }
 
 // The same, giving the finished task or future itself (asyncio 3.13's async iteration).

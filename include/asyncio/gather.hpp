@@ -17,6 +17,7 @@
 
 #include "detail/aws/awaitables.hpp"
 #include "detail/task/future_core.hpp"
+#include "detail/task/owner_callback.hpp"
 #include "events.hpp"
 #include "futures.hpp"
 
@@ -87,22 +88,15 @@ public:
 
     // Registers child i (every i in [0, count), in order), then start() handles those already
     // done at once, as asyncio 3.12+ does.
-    void add_child(std::size_t i, FutureCore& core, void* value) noexcept;
+    void add_child(std::size_t i, FutureCore& core) noexcept;
     void start();
 
 protected:
-    struct Child final : CallbackNode, Runnable {
-        GatherCore* owner = nullptr;
-        FutureCore* core = nullptr;
-        void* value = nullptr;
-        bool strong = false;
-
-        void on_done(FutureCore& f) noexcept override;
-        void dispose() noexcept override;
-        void describe_callback(std::ostream& os) const override;
-        void run() override;
-        void discard() noexcept override;
-    };
+    using Child = OwnerCallback<GatherCore, true>;
+    friend Child;
+    void on_callback(Child& c);
+    void on_child_gone(Child&) noexcept {} // its `child` is cleared: the gather never completes
+    FutureCore& child(std::size_t i) const noexcept { return *m_children[i].child; }
 
     GatherCore(LoopCore& loop, std::size_t count, bool return_exceptions);
     ~GatherCore() override;
@@ -115,9 +109,10 @@ protected:
     std::size_t m_count;
 
 private:
-    void child_done(Child& c);
+    void child_done(FutureCore& child);
     void mark_retrieved() noexcept;
 
+    std::vector<bool> m_held; // the gather holds a reference on child i (it is done)
     std::size_t m_finished = 0;
     bool m_return_exceptions;
     bool m_cancel_requested = false;
@@ -128,15 +123,15 @@ template <bool RE, class T>
 using gather_element_t = std::conditional_t<RE, Result<T>, ValueOf<T>>;
 
 template <bool RE, class T>
-gather_element_t<RE, T> gather_element(FutureCore& core, void* value) {
+gather_element_t<RE, T> gather_element(FutureCore& core, const ValueSlot<ValueOf<T>>& value) {
     if constexpr (RE) {
         if (core.cancelled())
             return Result<T>::failure(core.cancelled_error());
         if (std::exception_ptr e = core.exception())
             return Result<T>::failure(std::move(e));
-        return Result<T>(read_value<ValueOf<T>>(value));
+        return Result<T>(value.read());
     } else {
-        return read_value<ValueOf<T>>(value);
+        return value.read();
     }
 }
 
@@ -148,12 +143,13 @@ public:
     Future<result_type> handle() noexcept {
         return Future<result_type>::from_raw({this, &m_value});
     }
+    std::tuple<ValueSlot<ValueOf<Ts>>...> m_slots;
 
 private:
     void store_results() override { store(std::index_sequence_for<Ts...>{}); }
     template <std::size_t... I>
     void store(std::index_sequence<I...>) {
-        m_value.emplace(gather_element<RE, Ts>(*m_children[I].core, m_children[I].value)...);
+        m_value.emplace(gather_element<RE, Ts>(child(I), std::get<I>(m_slots))...);
     }
 
     std::optional<result_type> m_value;
@@ -163,17 +159,20 @@ template <bool RE, class T>
 class GatherVector final : public GatherCore {
 public:
     using result_type = std::vector<gather_element_t<RE, T>>;
-    GatherVector(LoopCore& loop, std::size_t count) : GatherCore(loop, count, RE) {}
+    GatherVector(LoopCore& loop, std::size_t count) : GatherCore(loop, count, RE) {
+        m_slots.reserve(count);
+    }
     Future<result_type> handle() noexcept {
         return Future<result_type>::from_raw({this, &m_value});
     }
+    std::vector<ValueSlot<ValueOf<T>>> m_slots;
 
 private:
     void store_results() override {
         result_type results;
         results.reserve(m_count);
         for (std::size_t i = 0; i < m_count; ++i)
-            results.push_back(gather_element<RE, T>(*m_children[i].core, m_children[i].value));
+            results.push_back(gather_element<RE, T>(child(i), m_slots[i]));
         m_value.emplace(std::move(results));
     }
 
@@ -213,8 +212,9 @@ auto gather_args(A&&... aws) {
         Future<R> outer = state->handle();
         std::apply(
             [&](auto&... h) {
+                state->m_slots = {value_slot(h)...};
                 std::size_t i = 0;
-                (state->add_child(i++, h.core(), value_slot(h)), ...);
+                (state->add_child(i++, h.core()), ...);
             },
             handles);
         state->start();
@@ -248,8 +248,10 @@ auto gather_range(Range&& range) {
         return gather_nothing<R>();
     auto* state = new State(core_of(*loop), handles.size());
     Future<R> outer = state->handle();
-    for (std::size_t i = 0; i < handles.size(); ++i)
-        state->add_child(i, handles[i].core(), value_slot(handles[i]));
+    for (std::size_t i = 0; i < handles.size(); ++i) {
+        state->m_slots.push_back(value_slot(handles[i]));
+        state->add_child(i, handles[i].core());
+    }
     state->start();
     return outer;
 }

@@ -8,6 +8,7 @@
 
 #include "detail/aws/awaitables.hpp"
 #include "detail/task/future_core.hpp"
+#include "detail/task/owner_callback.hpp"
 #include "events.hpp"
 #include "futures.hpp"
 
@@ -25,34 +26,23 @@ namespace detail {
 // - a queued node holds a reference on the future it reads.
 class ShieldCore : public FutureCore {
 protected:
-    ShieldCore(LoopCore& loop, FutureCore& inner, void* inner_value) noexcept;
+    ShieldCore(LoopCore& loop, FutureCore& inner) noexcept;
     ~ShieldCore() override;
     // The inner finished with a value: copy it into this future's value.
-    virtual void copy_value(void* inner_value) = 0;
+    virtual void copy_value() = 0;
 
 private:
-    struct InnerNode final : CallbackNode, Runnable {
-        ShieldCore* owner = nullptr;
-        FutureCore* fired = nullptr;
-        void on_done(FutureCore& f) noexcept override;
-        void dispose() noexcept override;
-        void describe_callback(std::ostream& os) const override;
-        void run() override;
-        void discard() noexcept override;
-    };
-    struct OuterNode final : CallbackNode, Runnable {
-        ShieldCore* owner = nullptr;
-        void on_done(FutureCore& f) noexcept override;
-        void describe_callback(std::ostream& os) const override;
-        void run() override;
-        void discard() noexcept override;
-    };
-
+    // The inner's completion (m_inner_node), and this future's own (m_outer_node).
+    using InnerNode = OwnerCallback<ShieldCore, true>;
+    using OuterNode = OwnerCallback<ShieldCore, false>;
+    friend InnerNode;
+    friend OuterNode;
+    void on_callback(InnerNode& n);
+    void on_callback(OuterNode&) { outer_done(); }
+    void on_child_gone(InnerNode&) noexcept {} // m_inner_node.child is cleared: never completes
     void inner_done(FutureCore& inner);
     void outer_done();
 
-    FutureCore* m_inner;
-    void* m_inner_value;
     InnerNode m_inner_node;
     OuterNode m_outer_node;
 };
@@ -60,14 +50,13 @@ private:
 template <class T>
 class ShieldState final : public ShieldCore {
 public:
-    ShieldState(LoopCore& loop, FutureCore& inner, void* inner_value) noexcept
-        : ShieldCore(loop, inner, inner_value) {}
+    ShieldState(LoopCore& loop, FutureCore& inner, ValueSlot<ValueOf<T>> inner_value) noexcept
+        : ShieldCore(loop, inner), m_inner_value(inner_value) {}
     Future<T> handle() noexcept { return Future<T>::from_raw({this, &m_value}); }
 
 private:
-    void copy_value(void* inner_value) override {
-        m_value.emplace(read_value<ValueOf<T>>(inner_value));
-    }
+    void copy_value() override { m_value.emplace(m_inner_value.read()); }
+    ValueSlot<ValueOf<T>> m_inner_value;
     std::optional<ValueOf<T>> m_value;
 };
 

@@ -102,7 +102,7 @@ template <class R, class H>
 R result_of_handle(H& h) {
     h.core().check_result();
     if constexpr (!std::is_void_v<R>)
-        return read_value<R>(value_slot(h));
+        return value_slot(h).read();
 }
 
 // wait_for() with a timeout <= 0 on work not yet done: cancel it, wait, then TimeoutError.

@@ -18,6 +18,7 @@
 #include "detail/base/runnable.hpp"
 #include "detail/task/future_core.hpp"
 #include "detail/task/future_wait.hpp"
+#include "detail/task/owner_callback.hpp"
 #include "detail/task/task_core.hpp"
 #include "events.hpp"
 #include "futures.hpp"
@@ -59,17 +60,12 @@ namespace detail {
 //   asyncio's call_later handle) or by its cancellation (abort); m_state says which;
 // - end() unregisters every Node and removes the timer; queued callbacks still run afterwards,
 //   as asyncio's do, but wake nothing.
-class WaitCore final : public Runnable, public TimerNode, public Waiter {
+class WaitCore final : public Runnable,
+                       public TimerNode,
+                       public Waiter,
+                       public RefCounted<WaitCore> {
 public:
     WaitCore(std::vector<FutureCore*> children, ReturnWhen when, std::optional<double> timeout);
-    WaitCore(const WaitCore&) = delete;
-    WaitCore& operator=(const WaitCore&) = delete;
-
-    void add_ref() noexcept { ++m_refs; }
-    void release() noexcept {
-        if (--m_refs == 0)
-            delete this;
-    }
 
     // Arms the timer, registers on the children, suspends the task.
     void begin(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf);
@@ -86,21 +82,16 @@ public:
 
 private:
     enum class State : std::uint8_t { idle, waiting, released, aborted, ended };
-    struct Node final : CallbackNode, Runnable {
-        WaitCore* owner = nullptr;
-        FutureCore* child = nullptr;
-        void on_done(FutureCore& f) noexcept override;
-        void describe_callback(std::ostream& os) const override;
-        void run() override;
-        void discard() noexcept override;
-    };
+    using Node = OwnerCallback<WaitCore, false>;
+    friend Node;
+    void on_callback(Node& n);
 
+    friend RefCounted<WaitCore>;
     ~WaitCore();
     void on_completion(FutureCore& f);
     void release_waiter() noexcept;
     void remove_timer() noexcept;
 
-    std::uint32_t m_refs = 0;
     State m_state = State::idle;
     ReturnWhen m_when;
     std::size_t m_counter;

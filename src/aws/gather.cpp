@@ -6,27 +6,28 @@
 namespace asyncio::detail {
 
 GatherCore::GatherCore(LoopCore& loop, std::size_t count, bool return_exceptions)
-    : FutureCore(loop), m_children(new Child[count]), m_count(count),
+    : FutureCore(loop), m_children(new Child[count]), m_count(count), m_held(count, false),
       m_return_exceptions(return_exceptions) {}
 
 GatherCore::~GatherCore() {
     for (std::size_t i = 0; i < m_count; ++i) {
         Child& c = m_children[i];
         if (c.linked()) // only if add_child() ran and start() did not
-            c.core->remove_node(&c);
-        if (c.strong)
-            c.core->release();
+            c.child->remove_node(&c);
+        if (m_held[i])
+            c.child->release();
     }
 }
 
-void GatherCore::add_child(std::size_t i, FutureCore& core, void* value) noexcept {
+void GatherCore::add_child(std::size_t i, FutureCore& core) noexcept {
     Child& c = m_children[i];
     c.owner = this;
-    c.core = &core;
-    c.value = value;
+    c.child = &core;
+    c.index = i;
+    c.description = "_GatheringFuture._done_callback()";
     if (core.done()) {
         core.add_ref();
-        c.strong = true;
+        m_held[i] = true;
     } else {
         core.add_node(&c);
         add_ref(); // held while registered
@@ -34,10 +35,21 @@ void GatherCore::add_child(std::size_t i, FutureCore& core, void* value) noexcep
 }
 
 void GatherCore::start() {
-    for (std::size_t i = 0; i < m_count; ++i) {
-        Child& c = m_children[i];
-        if (c.strong)
-            child_done(c);
+    for (std::size_t i = 0; i < m_count; ++i)
+        if (m_held[i])
+            child_done(*m_children[i].child);
+}
+
+void GatherCore::on_callback(Child& c) {
+    c.child->add_ref(); // kept until the gather goes: the results are read from it
+    m_held[c.index] = true;
+    try {
+        child_done(*c.child);
+    } catch (...) { // building the results failed (a copy threw): the gather fails with it
+        if (!done())
+            set_exception(std::current_exception());
+        else
+            report_callback_error(std::current_exception());
     }
 }
 
@@ -46,7 +58,7 @@ bool GatherCore::cancel(const std::string& msg) {
         return false;
     bool cancelled = false;
     for (std::size_t i = 0; i < m_count; ++i) {
-        FutureCore* child = m_children[i].core;
+        FutureCore* child = m_children[i].child;
         if (child && child->cancel(msg))
             cancelled = true;
     }
@@ -59,15 +71,14 @@ bool GatherCore::cancel(const std::string& msg) {
 
 void GatherCore::mark_retrieved() noexcept {
     for (std::size_t i = 0; i < m_count; ++i) {
-        FutureCore& child = *m_children[i].core;
+        FutureCore& child = *m_children[i].child;
         if (!child.cancelled())
             (void)child.exception();
     }
 }
 
-void GatherCore::child_done(Child& c) {
+void GatherCore::child_done(FutureCore& child) {
     ++m_finished;
-    FutureCore& child = *c.core;
     if (done()) {
         if (!child.cancelled())
             (void)child.exception(); // mark its failure retrieved: the gather reported one
@@ -88,7 +99,7 @@ void GatherCore::child_done(Child& c) {
     if (m_cancel_requested) {
         mark_retrieved();
         // asyncio takes the CancelledError of the last child in argument order.
-        FutureCore& last = *m_children[m_count - 1].core;
+        FutureCore& last = *m_children[m_count - 1].child;
         set_exception(last.cancelled() ? last.cancelled_error()
                                        : std::make_exception_ptr(CancelledError()));
         return;
@@ -96,36 +107,5 @@ void GatherCore::child_done(Child& c) {
     store_results();
     set_finished();
 }
-
-void GatherCore::Child::on_done(FutureCore& f) noexcept {
-    f.add_ref();
-    strong = true;
-    f.schedule(this); // the reference on the owner now stands for the queued callback
-}
-
-void GatherCore::Child::dispose() noexcept {
-    // The pending child was destroyed: it can never complete, and neither can the gather.
-    core = nullptr;
-    owner->release();
-}
-
-void GatherCore::Child::describe_callback(std::ostream& os) const {
-    os << "_GatheringFuture._done_callback()";
-}
-
-void GatherCore::Child::run() {
-    GatherCore* o = owner;
-    try {
-        o->child_done(*this);
-    } catch (...) { // building the results failed (a copy threw): the gather fails with it
-        if (!o->done())
-            o->set_exception(std::current_exception());
-        else
-            o->report_callback_error(std::current_exception());
-    }
-    o->release(); // may destroy the owner and this node
-}
-
-void GatherCore::Child::discard() noexcept { owner->release(); }
 
 } // namespace asyncio::detail

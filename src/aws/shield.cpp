@@ -56,10 +56,13 @@ private:
 
 } // namespace
 
-ShieldCore::ShieldCore(LoopCore& loop, FutureCore& inner, void* inner_value) noexcept
-    : FutureCore(loop), m_inner(&inner), m_inner_value(inner_value) {
+ShieldCore::ShieldCore(LoopCore& loop, FutureCore& inner) noexcept : FutureCore(loop) {
     m_inner_node.owner = this;
+    m_inner_node.child = &inner;
+    m_inner_node.description = "shield._inner_done_callback()";
     m_outer_node.owner = this;
+    m_outer_node.child = this;
+    m_outer_node.description = "shield._outer_done_callback()";
     inner.add_node(&m_inner_node);
     add_ref(); // held by m_inner_node while registered
     add_node(&m_outer_node);
@@ -82,18 +85,18 @@ void ShieldCore::inner_done(FutureCore& inner) {
         set_exception(std::move(e));
         return;
     }
-    copy_value(m_inner_value);
+    copy_value();
     set_finished();
 }
 
 void ShieldCore::outer_done() {
     if (!m_inner_node.linked())
         return; // the inner is done, or gone
-    FutureCore* inner = m_inner;
+    FutureCore* inner = m_inner_node.child;
     inner->remove_node(&m_inner_node);
     // Keep one reporter per inner: remove any a previous shield left, then add this one.
-    for (CallbackNode* n = inner->first_node(); n;) {
-        CallbackNode* next = n->next;
+    for (CallbackNode* n = inner->callbacks().front(); n;) {
+        CallbackNode* next = inner->callbacks().next(n);
         if (dynamic_cast<LogOnException*>(n)) {
             inner->remove_node(n);
             n->dispose();
@@ -104,52 +107,13 @@ void ShieldCore::outer_done() {
     release(); // the reference m_inner_node held (the caller holds another)
 }
 
-void ShieldCore::InnerNode::on_done(FutureCore& f) noexcept {
-    f.add_ref();
-    fired = &f;
-    f.schedule(this); // the reference on the owner now stands for the queued callback
-}
-
-void ShieldCore::InnerNode::dispose() noexcept {
-    owner->m_inner = nullptr; // the pending inner was destroyed: it can never complete
-    owner->release();
-}
-
-void ShieldCore::InnerNode::describe_callback(std::ostream& os) const {
-    os << "shield._inner_done_callback()";
-}
-
-void ShieldCore::InnerNode::run() {
-    ShieldCore* o = owner;
+void ShieldCore::on_callback(InnerNode& n) {
     try {
-        o->inner_done(*fired);
+        inner_done(*n.child);
     } catch (...) { // copying the value threw
-        if (!o->done())
-            o->set_exception(std::current_exception());
+        if (!done())
+            set_exception(std::current_exception());
     }
-    discard();
 }
-
-void ShieldCore::InnerNode::discard() noexcept {
-    std::exchange(fired, nullptr)->release();
-    owner->release(); // may destroy the owner and this node
-}
-
-void ShieldCore::OuterNode::on_done(FutureCore& f) noexcept {
-    owner->add_ref();
-    f.schedule(this);
-}
-
-void ShieldCore::OuterNode::describe_callback(std::ostream& os) const {
-    os << "shield._outer_done_callback()";
-}
-
-void ShieldCore::OuterNode::run() {
-    ShieldCore* o = owner;
-    o->outer_done();
-    o->release(); // may destroy the owner and this node
-}
-
-void ShieldCore::OuterNode::discard() noexcept { owner->release(); }
 
 } // namespace asyncio::detail

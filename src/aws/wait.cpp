@@ -19,6 +19,7 @@ WaitCore::WaitCore(std::vector<FutureCore*> children, ReturnWhen when,
     for (std::size_t i = 0; i < m_count; ++i) {
         m_nodes[i].owner = this;
         m_nodes[i].child = children[i];
+        m_nodes[i].description = "_wait._on_completion()";
     }
 }
 
@@ -112,27 +113,12 @@ void WaitCore::run() {
     release();
 }
 
-void WaitCore::Node::on_done(FutureCore& f) noexcept {
-    f.add_ref();
-    owner->add_ref();
-    f.schedule(this);
-}
-
-void WaitCore::Node::describe_callback(std::ostream& os) const { os << "_wait._on_completion()"; }
-
-void WaitCore::Node::run() {
-    WaitCore* o = owner;
+void WaitCore::on_callback(Node& n) {
     try {
-        o->on_completion(*child);
+        on_completion(*n.child);
     } catch (...) {
-        child->report_callback_error(std::current_exception());
+        n.child->report_callback_error(std::current_exception());
     }
-    discard();
-}
-
-void WaitCore::Node::discard() noexcept {
-    child->release();
-    owner->release(); // may destroy the owner and this node
 }
 
 } // namespace asyncio::detail

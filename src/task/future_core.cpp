@@ -18,7 +18,7 @@ FutureCore::FutureCore(LoopCore& loop) : m_link(loop.link()) { m_link->add_ref()
 
 FutureCore::~FutureCore() {
     // A pending future dropped with callbacks still registered: they can never run.
-    while (CallbackNode* n = m_cb_head) {
+    while (CallbackNode* n = m_callbacks.front()) {
         remove_node(n);
         n->dispose();
     }
@@ -106,20 +106,12 @@ void FutureCore::set_finished() {
 }
 
 void FutureCore::remove_node(CallbackNode* n) noexcept {
-    if (n == m_cb_head) {
-        m_cb_head = n->next;
-        if (m_cb_head)
-            m_cb_head->prev = n->prev; // the tail
-    } else {
-        n->prev->next = n->next;
-        (n->next ? n->next->prev : m_cb_head->prev) = n->prev;
-    }
-    n->prev = n->next = nullptr;
+    m_callbacks.remove(n);
     n->id = 0;
 }
 
 std::size_t FutureCore::remove_callback(std::uint64_t id) noexcept {
-    for (CallbackNode* n = m_cb_head; n; n = n->next) {
+    for (CallbackNode* n = m_callbacks.front(); n; n = m_callbacks.next(n)) {
         if (n->id == id) {
             remove_node(n);
             n->dispose();
@@ -130,13 +122,10 @@ std::size_t FutureCore::remove_callback(std::uint64_t id) noexcept {
 }
 
 void FutureCore::schedule_callbacks() noexcept {
-    CallbackNode* n = std::exchange(m_cb_head, nullptr);
-    while (n) {
-        CallbackNode* next = n->next;
-        n->prev = n->next = nullptr;
+    // In registration order; a node is off the list when it is called.
+    while (CallbackNode* n = m_callbacks.pop_front()) {
         n->id = 0;
         n->on_done(*this);
-        n = next;
     }
 }
 
@@ -190,18 +179,18 @@ void describe_callable(std::ostream& os, const std::type_info& type) {
 }
 
 void FutureCore::describe_callbacks(std::ostream& os) const {
-    if (!m_cb_head)
+    if (m_callbacks.empty())
         return;
     std::size_t size = 0;
-    for (const CallbackNode* n = m_cb_head; n; n = n->next)
+    for (CallbackNode* n = m_callbacks.front(); n; n = m_callbacks.next(n))
         ++size;
     os << " cb=[";
-    m_cb_head->describe_callback(os);
+    m_callbacks.front()->describe_callback(os);
     if (size > 2)
         os << ", <" << size - 2 << " more>";
     if (size > 1) {
         os << ", ";
-        m_cb_head->prev->describe_callback(os); // the last
+        m_callbacks.back()->describe_callback(os);
     }
     os << "]";
 }

@@ -154,30 +154,37 @@ EventLoop& loop_for(const A& first) {
         return get_running_loop();
 }
 
-// Where a child's value lives: the `std::optional<ValueOf<T>>` of a Task<T> or Future<T>, or null
-// for TaskRef and FutureRef (whose value is Empty).
-template <FutureLike H>
-void* value_slot(const H& h) noexcept {
-    using D = std::remove_cvref_t<H>;
-    if constexpr (std::is_same_v<D, TaskRef> || std::is_same_v<D, FutureRef>)
-        return nullptr;
-    else if constexpr (std::is_same_v<D, Future<typename FutureLikeTraits<D>::type>>)
-        return h.raw().value;
-    else
-        return Future<typename FutureLikeTraits<D>::type>(h).raw().value;
-}
-
-// Reads a finished child's value: a copy (the caller's handle may read it again), or, for a
-// move-only type, the value itself.
+// Where a finished child's value lives: the `std::optional<V>` of a Task<T> or Future<T> (V is
+// ValueOf<T>), or nothing for TaskRef and FutureRef (whose value is Empty).
 template <class V>
-V read_value(void* slot) {
-    if (!slot)
-        return V{};
-    auto& value = **static_cast<std::optional<V>*>(slot);
-    if constexpr (std::is_copy_constructible_v<V>)
-        return value;
+class ValueSlot {
+public:
+    ValueSlot() noexcept = default;
+    explicit ValueSlot(std::optional<V>* value) noexcept : m_value(value) {}
+    // A copy (the caller's handle may read it again), or, for a move-only type, the value itself.
+    V read() const {
+        if (!m_value)
+            return V{};
+        if constexpr (std::is_copy_constructible_v<V>)
+            return **m_value;
+        else
+            return std::move(**m_value);
+    }
+
+private:
+    std::optional<V>* m_value = nullptr;
+};
+
+template <FutureLike H>
+auto value_slot(const H& h) noexcept {
+    using D = std::remove_cvref_t<H>;
+    using T = typename FutureLikeTraits<D>::type;
+    if constexpr (std::is_same_v<D, TaskRef> || std::is_same_v<D, FutureRef>)
+        return ValueSlot<ValueOf<T>>();
+    else if constexpr (std::is_same_v<D, Future<T>>)
+        return ValueSlot<ValueOf<T>>(h.raw().value);
     else
-        return std::move(value);
+        return ValueSlot<ValueOf<T>>(Future<T>(h).raw().value);
 }
 
 // A timeout argument: seconds as a number, any chrono duration, or std::nullopt for none.

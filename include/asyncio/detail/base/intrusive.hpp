@@ -44,6 +44,28 @@ private:
     T* m_p = nullptr;
 };
 
+// The reference count of an object of one thread: the last release() deletes it (through
+// Derived, whose destructor may be virtual). Not copyable.
+template <class Derived>
+class RefCounted {
+public:
+    RefCounted() = default;
+    RefCounted(const RefCounted&) = delete;
+    RefCounted& operator=(const RefCounted&) = delete;
+
+    void add_ref() noexcept { ++m_refs; }
+    void release() noexcept {
+        if (--m_refs == 0)
+            delete static_cast<Derived*>(this);
+    }
+
+protected:
+    ~RefCounted() = default;
+
+private:
+    std::uint32_t m_refs = 0;
+};
+
 // The reference count of an object shared between threads: the last release(), from whichever
 // thread, deletes it (through Derived, whose destructor may be virtual). Not copyable.
 template <class Derived>

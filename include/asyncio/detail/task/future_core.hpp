@@ -13,6 +13,7 @@
 
 #include "../../exceptions.hpp"
 #include "../base/frame_pool.hpp"
+#include "../base/intrusive_list.hpp"
 #include "../base/runnable.hpp"
 #include "../base/source_loc.hpp"
 #include "../runtime/loop_core.hpp"
@@ -35,12 +36,9 @@ using ValueOf = std::conditional_t<std::is_void_v<T>, Empty, T>;
 
 // A registration on a future's done list. The list is intrusive (an awaiter embeds its node,
 // so awaiting allocates nothing) and doubly linked (unlinking on destruction is O(1)).
-class CallbackNode {
+class CallbackNode : public ListHook<CallbackNode> {
 public:
-    CallbackNode* prev = nullptr;
-    CallbackNode* next = nullptr;
     std::uint64_t id = 0;
-    bool linked() const noexcept { return id != 0; }
     // Called once, in registration order, when the future completes; the node is already off
     // the list. It must not run user code inline: it schedules (asyncio's call_soon).
     virtual void on_done(FutureCore& f) noexcept = 0;
@@ -122,16 +120,7 @@ public:
     // Appends to the done list and returns the registration's id (ids start at 1).
     std::uint64_t add_node(CallbackNode* n) noexcept {
         n->id = ++m_next_cb_id;
-        n->next = nullptr;
-        if (!m_cb_head) {
-            n->prev = n;
-            m_cb_head = n;
-        } else {
-            CallbackNode* tail = m_cb_head->prev;
-            tail->next = n;
-            n->prev = tail;
-            m_cb_head->prev = n;
-        }
+        m_callbacks.push_back(n);
         return n->id;
     }
     // Hands a Runnable to the loop's ready queue (asyncio's call_soon for done callbacks).
@@ -140,8 +129,8 @@ public:
     void report_callback_error(std::exception_ptr e) noexcept;
     void remove_node(CallbackNode* n) noexcept;
     std::size_t remove_callback(std::uint64_t id) noexcept;
-    // The first registration of the done list (follow `next` for the others), null if none.
-    CallbackNode* first_node() const noexcept { return m_cb_head; }
+    // The done list, in registration order.
+    const IntrusiveList<CallbackNode>& callbacks() const noexcept { return m_callbacks; }
 
     // The loop, or RuntimeError if the loop was destroyed.
     EventLoop& loop() const;
@@ -198,8 +187,8 @@ protected:
     bool m_scheduled = false;
     std::exception_ptr m_exception;
     mutable std::unique_ptr<FutureExtras> m_extras;
-    // The done list: `next` ends with null; the head's `prev` is the tail (so one pointer here).
-    CallbackNode* m_cb_head = nullptr;
+    // The done list (one pointer: its head's `prev` is its tail).
+    IntrusiveList<CallbackNode> m_callbacks;
     LoopLink* m_link;
 };
 
