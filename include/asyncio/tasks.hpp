@@ -28,6 +28,8 @@ struct Frame {
     std::string filename;
     int lineno = 0;
     friend bool operator==(const Frame&, const Frame&) = default;
+    // As Python's traceback shows it: `  File "f.cpp", line 12, in amain`.
+    friend std::ostream& operator<<(std::ostream& os, const Frame& f);
 };
 
 // The type-erased task handle: every Task<T> converts to it. Cheap to copy; equality and hash
@@ -136,7 +138,7 @@ public:
 
     void root_done() noexcept override {
         auto& p = handle_type::from_address(m_root.address()).promise();
-        bool has_value = !p.m_exception && !m_must_cancel;
+        bool has_value = !p.m_exception && !m_cancel.requested();
         if (has_value) {
             if constexpr (std::is_void_v<T>)
                 m_value.emplace();

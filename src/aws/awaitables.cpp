@@ -8,11 +8,6 @@
 
 namespace asyncio::detail {
 
-void throw_different_loop() {
-    throw ValueError(
-        "The future belongs to a different loop than the one specified as the loop argument");
-}
-
 void OptionalSeconds::throw_nan() { throw ValueError("Invalid timeout: NaN (not a number)"); }
 
 std::vector<bool> first_occurrences(const std::vector<const void*>& items) {

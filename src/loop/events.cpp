@@ -107,8 +107,7 @@ void EventLoop::run_until_done(detail::FutureCore& f) {
     check_closed();
     check_not_running();
     if (f.link() != link())
-        throw ValueError("The future belongs to a different loop than the one specified as "
-                         "the loop argument");
+        detail::throw_different_loop();
     if (!f.done()) {
         FutureRef ref(&f);
         CallbackId id = ref.add_done_callback([this] { stop(); });
@@ -185,7 +184,7 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) noexc
             os << "\ntask: " << context.task;
             std::vector<Frame> frames = context.task.core().get_stack(std::nullopt);
             for (const Frame& f : frames)
-                os << "\n  File \"" << f.filename << "\", line " << f.lineno << ", in " << f.name;
+                os << "\n" << f;
             describe_created(os, context.task.core().created());
         }
         if (context.future) {

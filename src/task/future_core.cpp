@@ -12,6 +12,11 @@
 
 namespace asyncio::detail {
 
+void throw_different_loop() {
+    throw ValueError(
+        "The future belongs to a different loop than the one specified as the loop argument");
+}
+
 void throw_empty_handle() { throw InvalidStateError("operation on an empty handle"); }
 
 FutureCore::FutureCore(LoopCore& loop) : m_link(loop.link()) { m_link->add_ref(); }

@@ -104,7 +104,7 @@ bool TaskCore::cancel(const std::string& msg) {
     ++m_num_cancels_requested;
     if (m_waiter && m_waiter->abort(msg))
         return true; // the waiter wakes the task with CancelledError(msg)
-    m_must_cancel = true;
+    m_cancel.request();
     set_cancel_msg(msg);
     return true;
 }
@@ -112,19 +112,16 @@ bool TaskCore::cancel(const std::string& msg) {
 int TaskCore::uncancel() noexcept {
     if (m_num_cancels_requested > 0) {
         if (--m_num_cancels_requested == 0)
-            m_must_cancel = false;
+            m_cancel.uncancel();
     }
     return m_num_cancels_requested;
 }
 
 void TaskCore::suspend_slow(Waiter* waiter) {
     arm_scopes();
-    if (m_throw_cancel) { // a cancellation a foreign awaitable did not deliver
-        m_throw_cancel = false;
-        m_must_cancel = true;
-    }
-    if (m_must_cancel && waiter->abort(cancel_msg()))
-        m_must_cancel = false;
+    m_cancel.suspend(); // a cancellation a foreign awaitable did not deliver is requested again
+    if (m_cancel.requested() && waiter->abort(cancel_msg()))
+        m_cancel.handed_over();
 }
 
 void TaskCore::pop_inner_scope(ScopeTimer* s) noexcept {
@@ -155,10 +152,7 @@ void TaskCore::run() {
     m_scheduled = false;
     if (done())
         return;
-    if (m_must_cancel) {
-        m_must_cancel = false;
-        m_throw_cancel = true;
-    }
+    m_cancel.step();
     m_waiter = nullptr;
     LoopCore& loop = *m_link->core;
     TaskCore* outer = loop.enter_task(this);
@@ -183,12 +177,11 @@ void TaskCore::finish_from(PromiseBase& p, bool has_value) noexcept {
             m_log_traceback = true;
         }
     } else if (!has_value) { // cancel() arrived while the last step ran
-        m_must_cancel = false;
         m_state = State::cancelled;
     } else {
         m_state = State::finished;
     }
-    m_throw_cancel = false;
+    m_cancel.finish();
     // Done: the suspension's storage now describes the coroutine, before its frame goes.
     m_coro_function = p.function();
     m_coro_file = p.file();
@@ -244,7 +237,7 @@ void TaskCore::print_stack(std::optional<std::size_t> limit, std::ostream& os) c
     }
     os << " (most recent call last):\n";
     for (const Frame& f : frames)
-        os << "  File \"" << f.filename << "\", line " << f.lineno << ", in " << f.name << "\n";
+        os << f << "\n";
     if (done() && m_exception) {
         try {
             std::rethrow_exception(m_exception);
@@ -307,6 +300,10 @@ void FutureWait::describe_wait(std::ostream& os) const {
 } // namespace asyncio::detail
 
 namespace asyncio {
+
+std::ostream& operator<<(std::ostream& os, const Frame& f) {
+    return os << "  File \"" << f.filename << "\", line " << f.lineno << ", in " << f.name;
+}
 
 std::ostream& operator<<(std::ostream& os, const TaskRef& t) {
     os << "<";

@@ -126,8 +126,6 @@ EventLoop& loop_of(const H& h) {
     return h.core().loop();
 }
 
-[[noreturn]] void throw_different_loop();
-
 // asyncio's ensure_future(aw, loop=loop): a task or future is returned as is (ValueError if it
 // belongs to another loop); a coroutine or awaitable becomes a task on `loop`.
 template <class A>

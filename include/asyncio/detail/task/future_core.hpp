@@ -17,6 +17,7 @@
 #include "../base/runnable.hpp"
 #include "../base/source_loc.hpp"
 #include "../runtime/loop_core.hpp"
+#include "cancel_state.hpp"
 
 namespace asyncio {
 class EventLoop;
@@ -64,6 +65,9 @@ struct FutureExtras {
     std::string name;                 // a task's name, once given or asked for
     std::unique_ptr<TaskTraceback, TaskTracebackDelete> traceback; // a task's, once it fails
 };
+
+// ValueError: a future given with a loop argument belongs to another loop.
+[[noreturn]] void throw_different_loop();
 
 // Writes "<callable type>()": how a done callback of that type is described.
 void describe_callable(std::ostream& os, const std::type_info& type);
@@ -182,8 +186,7 @@ protected:
     State m_state = State::pending;
     bool m_log_traceback = false;
     // Task state kept here, where it fills what would be padding.
-    bool m_must_cancel = false;
-    bool m_throw_cancel = false;
+    CancelState m_cancel;
     bool m_scheduled = false;
     std::exception_ptr m_exception;
     mutable std::unique_ptr<FutureExtras> m_extras;

@@ -54,11 +54,11 @@ protected:
 //   every handle never loses a task;
 // - a pending task is either scheduled (on the ready queue, once) or suspended on a Waiter,
 //   or suspended on a foreign awaitable that resumes it itself;
-// - m_must_cancel: a cancel() the waiter could not act on, delivered at the next step (the
-//   step turns it into m_throw_cancel, which the resumed co_await throws); when the resumed
-//   co_await throws a CancelledError of its own (its wait was aborted, or the future it awaited
-//   was cancelled), that one is thrown and consumes the pending one, as asyncio's step keeps a
-//   CancelledError it is already throwing in;
+// - m_cancel (see CancelState): a cancel() the waiter could not act on is requested, and the
+//   next step turns it into a throw at the resumed co_await; when that co_await throws a
+//   CancelledError of its own (its wait was aborted, or the future it awaited was cancelled),
+//   that one is thrown and consumes the pending one, as asyncio's step keeps a CancelledError it
+//   is already throwing in;
 // - m_scopes lists the timeout scopes open in the task's coroutine chain, innermost first; the
 //   unarmed ones are a prefix, and none is unarmed while the task is suspended;
 // - every step runs with m_context current (a pointer swap), so a task sees its own context
@@ -100,13 +100,11 @@ public:
     inline bool yield_now(std::coroutine_handle<> h, PromiseBase* leaf, Waiter* waiter);
     // Inlined into the resumed coroutine, like FutureCore::check_result_inline.
     [[gnu::always_inline]] void deliver_cancel() {
-        if (m_throw_cancel) [[unlikely]] {
-            m_throw_cancel = false;
+        if (m_cancel.deliver()) [[unlikely]]
             throw CancelledError(cancel_msg());
-        }
     }
     // The resumed co_await throws its own CancelledError instead: nothing is left pending.
-    void consume_cancel() noexcept { m_throw_cancel = false; }
+    void consume_cancel() noexcept { m_cancel.consume(); }
     void set_leaf(PromiseBase* p) noexcept { m_leaf = p; }
     // Timeout scopes (innermost first); see ScopeTimer.
     void push_scope(ScopeTimer* s) noexcept {
@@ -151,7 +149,7 @@ protected:
     void arm_unarmed_scopes();
     // A suspension has more to do: arm the scopes, or act on a pending cancellation.
     bool needs_slow_suspend() const noexcept {
-        return (m_scopes && !m_scopes->m_armed) || m_must_cancel || m_throw_cancel;
+        return (m_scopes && !m_scopes->m_armed) || m_cancel.any();
     }
     void suspend_slow(Waiter* waiter);
     void pop_inner_scope(ScopeTimer* s) noexcept;
