@@ -10,6 +10,7 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "coroutines.hpp"
 #include "detail/aws/awaitables.hpp"
@@ -69,6 +70,8 @@ public:
     }
     TaskCore* task() const noexcept { return m_task; }
     int cancelling_on_entry() const noexcept { return m_cancelling; }
+    // Seconds from the first suspension; NaN: no deadline.
+    double delay() const noexcept { return m_delay; }
 
     void arm() override;
     void on_timer() override;
@@ -141,62 +144,42 @@ std::coroutine_handle<> suspend_inner(Inner& inner, std::coroutine_handle<P> h) 
     }
 }
 
-// The awaiter of wait_for(): the awaitable S (an lvalue argument is awaited as an lvalue, so a
-// task's value is copied, not moved out), awaited in place under a TimeoutScope.
+// Awaits S in place, in the current task, under a TimeoutScope: wait_for()'s awaiter (and that of
+// a timeout scope around one awaitable). An lvalue argument is awaited as an lvalue, so a task's
+// value is copied, not moved out. A NaN delay: no deadline (the scope never expires).
 template <class S, bool Move>
-class [[nodiscard("wait_for() does nothing until it is awaited")]] WaitFor {
+class ScopedAwait {
     using Src = std::conditional_t<Move, S&&, S&>;
     using Got = awaiter_t<Src>;
     static constexpr bool k_self = std::is_reference_v<Got>;
     using Inner = std::remove_reference_t<Got>;
     using Stored = std::conditional_t<k_self, Empty, Inner>;
-    using H = handle_of_t<S>;
 
 public:
     using R = raw_await_t<Src>;
 
-    // `timeout`: seconds, or NaN for none.
     template <class A>
-    WaitFor(A && aw, double timeout)
-        : m_aw(std::forward<A>(aw)), m_timeout(timeout), m_scope(timeout) {}
+    ScopedAwait(A&& aw, double delay) : m_aw(std::forward<A>(aw)), m_scope(delay) {}
     // Movable only before it is awaited (a combinator that takes it by value moves it).
-    WaitFor(WaitFor && o) noexcept(std::is_nothrow_move_constructible_v<S>)
-        : m_aw(std::move(o.m_aw)), m_timeout(o.m_timeout), m_scope(o.m_timeout) {}
-    WaitFor& operator=(const WaitFor&) = delete;
-    ~WaitFor() {
+    ScopedAwait(ScopedAwait&& o) noexcept(std::is_nothrow_move_constructible_v<S>)
+        : m_aw(std::move(o.m_aw)), m_scope(o.m_scope.delay()) {}
+    ScopedAwait& operator=(const ScopedAwait&) = delete;
+    ~ScopedAwait() {
         if (m_has_inner)
             m_inner.Stored::~Stored(); // qualified: the awaiter is destroyed as what it is
     }
 
     bool await_ready() {
-        if (std::isnan(m_timeout)) {
-            m_mode = Mode::plain;
-            return make_inner().await_ready();
+        if constexpr (!k_self) {
+            ::new (static_cast<void*>(std::addressof(m_inner)))
+                Inner(get_awaiter(static_cast<Src>(m_aw)));
+            m_has_inner = true;
         }
-        if (m_timeout <= 0) { // asyncio's special case: no scope, cancel at once
-            m_mode = Mode::now;
-            m_handle.emplace(ensure_future(static_cast<Src>(m_aw), get_running_loop()));
-            if (m_handle->done())
-                return true;
-            if constexpr (std::is_void_v<R>)
-                m_now.emplace(timeout_now_void(*m_handle));
-            else
-                m_now.emplace(timeout_now<R>(*m_handle));
-            return false;
-        }
-        m_mode = Mode::scoped;
-        return make_inner().await_ready();
+        return inner().await_ready();
     }
 
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
-        if (m_mode == Mode::now) {
-            auto now = m_now->operator co_await();
-            (void)now.await_ready();
-            return now.await_suspend(h);
-        }
-        if (m_mode == Mode::plain)
-            return suspend_inner(inner(), h);
         FutureCore* awaited = nullptr;
         if constexpr (FutureLike<S>)
             awaited = &m_aw.core();
@@ -212,15 +195,7 @@ public:
     // Inlined into the awaiting coroutine, so that the TimeoutError leaves from the frame of its
     // handler (see FutureCore::check_result_inline).
     [[gnu::always_inline]] R await_resume() {
-        if (m_mode == Mode::now) {
-            if (!m_now)
-                return result_of_handle<R>(*m_handle);
-            if constexpr (std::is_void_v<R>)
-                (void)m_now->operator co_await().await_resume();
-            else
-                return m_now->operator co_await().await_resume();
-        }
-        if (m_mode == Mode::plain || !m_scope.entered() || !m_scope.exit())
+        if (!m_scope.entered() || !m_scope.exit())
             return inner().await_resume();
         // The timeout expired: asyncio's Timeout.__aexit__.
         const int left = m_scope.task()->uncancel();
@@ -234,16 +209,6 @@ public:
     }
 
 private:
-    enum class Mode : unsigned char { plain, scoped, now };
-
-    Inner& make_inner() {
-        if constexpr (!k_self) {
-            ::new (static_cast<void*>(std::addressof(m_inner)))
-                Inner(get_awaiter(static_cast<Src>(m_aw)));
-            m_has_inner = true;
-        }
-        return inner();
-    }
     Inner& inner() noexcept {
         if constexpr (k_self)
             return m_aw;
@@ -256,11 +221,88 @@ private:
         Stored m_inner;
     };
     bool m_has_inner = false;
-    Mode m_mode = Mode::plain;
-    double m_timeout; // NaN: none
     TimeoutScope m_scope;
+};
+
+// wait_for()'s special case, a timeout <= 0 (asyncio's): the work becomes a task or future; if it
+// is not done at once, it is cancelled and waited for, and TimeoutError follows.
+template <class S, bool Move>
+class CancelNowAwait {
+    using Src = std::conditional_t<Move, S&&, S&>;
+    using H = handle_of_t<S>;
+
+public:
+    using R = raw_await_t<Src>;
+
+    template <class A>
+    explicit CancelNowAwait(A&& aw) : m_aw(std::forward<A>(aw)) {}
+
+    bool await_ready() {
+        m_handle.emplace(ensure_future(static_cast<Src>(m_aw), get_running_loop()));
+        if (m_handle->done())
+            return true;
+        if constexpr (std::is_void_v<R>)
+            m_cancel.emplace(timeout_now_void(*m_handle));
+        else
+            m_cancel.emplace(timeout_now<R>(*m_handle));
+        return false;
+    }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+        auto awaiter = m_cancel->operator co_await();
+        (void)awaiter.await_ready();
+        return awaiter.await_suspend(h);
+    }
+    R await_resume() {
+        if (!m_cancel) // done at once
+            return result_of_handle<R>(*m_handle);
+        if constexpr (std::is_void_v<R>)
+            (void)m_cancel->operator co_await().await_resume();
+        else
+            return m_cancel->operator co_await().await_resume();
+    }
+
+private:
+    S m_aw;
     std::optional<H> m_handle;
-    std::optional<Coro<R>> m_now;
+    std::optional<Coro<R>> m_cancel;
+};
+
+// The awaiter of wait_for(): one of the two above, chosen by the timeout.
+template <class S, bool Move>
+class [[nodiscard("wait_for() does nothing until it is awaited")]] WaitFor {
+    using Scoped = ScopedAwait<S, Move>;
+    using Now = CancelNowAwait<S, Move>;
+
+public:
+    using R = typename Scoped::R;
+
+    // `timeout`: seconds, or NaN for none.
+    template <class A>
+    WaitFor(A && aw, double timeout) : m_awaiter(make(std::forward<A>(aw), timeout)) {}
+
+    bool await_ready() {
+        return std::visit([](auto& a) { return a.await_ready(); }, m_awaiter);
+    }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+        return std::visit([h](auto& a) { return a.await_suspend(h); }, m_awaiter);
+    }
+    [[gnu::always_inline]] R await_resume() {
+        if (Scoped* s = std::get_if<Scoped>(&m_awaiter)) [[likely]]
+            return s->await_resume();
+        return std::get<Now>(m_awaiter).await_resume();
+    }
+
+private:
+    template <class A>
+    static std::variant<Scoped, Now> make(A && aw, double timeout) {
+        if (timeout <= 0) // NaN (no timeout) compares false
+            return std::variant<Scoped, Now>(std::in_place_type<Now>, std::forward<A>(aw));
+        return std::variant<Scoped, Now>(std::in_place_type<Scoped>, std::forward<A>(aw), timeout);
+    }
+
+    std::variant<Scoped, Now> m_awaiter;
 };
 
 } // namespace detail

@@ -1,6 +1,8 @@
 // wait_for(): the timeout scope (lazily armed timer, queued expiry) and _cancel_and_wait.
 #include "asyncio/timeouts.hpp"
 
+#include <cmath>
+
 namespace asyncio::detail {
 
 // What the fired timer queues: asyncio's call_at handle of Timeout._on_timeout. It runs after
@@ -37,6 +39,8 @@ void TimeoutScope::disarm() noexcept {
 
 void TimeoutScope::arm() {
     m_armed = true;
+    if (std::isnan(m_delay))
+        return; // no deadline
     LoopCore& loop = m_task->pending_loop();
     when = loop.time() + m_delay;
     loop.add_timer(this);
