@@ -23,8 +23,8 @@ namespace asyncio::detail {
 // Why: a million live tasks defeat malloc's per-thread caches, and malloc's general path then
 // costs more than the task itself; a pop from a free list or a bump in a chunk costs a few
 // instructions. A class's chunks double in size from 16 KiB to 1 MiB, and their pages are mapped
-// when the chunk is made (one system call instead of a page fault every 4 KiB: at a million
-// tasks the page faults were a third of the time to spawn them).
+// when the chunk is made: one system call instead of a page fault every 4 KiB, which at a million
+// tasks dominated the time to spawn them (docs/performance.md).
 struct PoolClass {
     void* free = nullptr;
     char* next = nullptr;

@@ -23,8 +23,9 @@ concept HasFreeCoAwait = requires(A&& a) {
 
 // What await_transform gives the compiler for `co_await a`: a pointer to `a`, which stays where
 // the expression put it. g++ stores whatever await_transform returns in the coroutine frame, as a
-// copy: returning `a` itself cost every co_await of a sleep 72 bytes of frame, of a wait_for 216;
-// this costs 8. Awaiting it is awaiting `a`: its operator co_await, or its own await_* calls.
+// copy: returning `a` itself would cost every co_await a second copy of its awaitable in the
+// frame (docs/performance.md has the figures); a pointer costs one word. Awaiting it is awaiting
+// `a`: its operator co_await, or its own await_* calls.
 template <class A>
 class AwaitRef {
     static constexpr bool k_converts = HasMemberCoAwait<A> || HasFreeCoAwait<A>;
@@ -87,8 +88,8 @@ public:
 private:
     const char* m_function;
     const char* m_file;
-    // The function's line shares its word with the two flags: every frame is 8 bytes smaller,
-    // which at a million tasks is a million times 16 (frames come in 16-byte classes).
+    // The function's line shares its word with the two flags: one word less in every frame,
+    // which a program with a million tasks pays a million times (docs/performance.md).
     int m_line : 30;
 
 public:
