@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "detail/base/intrusive.hpp"
+#include "detail/base/intrusive_list.hpp"
 #include "detail/base/seconds.hpp"
 #include "detail/task/future_core.hpp"
 #include "exceptions.hpp"
@@ -29,7 +30,7 @@ class ConcurrentCore;
 // A done callback of a concurrent future. Called once, by the thread that completes the future
 // (or at once by the registering thread when it is already done), then destroyed; a callback
 // dropped with a future that never completes is only destroyed.
-class ConcurrentCallback {
+class ConcurrentCallback : public detail::ListHook<ConcurrentCallback> {
 public:
     ConcurrentCallback() = default;
     ConcurrentCallback(const ConcurrentCallback&) = delete;
@@ -42,7 +43,6 @@ protected:
     virtual ~ConcurrentCallback() = default;
 
 public:
-    ConcurrentCallback* m_next = nullptr;
 };
 
 // The state behind ConcurrentFuture<T> (concurrent.futures.Future), shared by every thread.
@@ -114,8 +114,7 @@ private:
     mutable int m_waiters = 0;
     std::atomic<State> m_state{State::pending};
     std::exception_ptr m_exception;
-    ConcurrentCallback* m_cb_head = nullptr;
-    ConcurrentCallback* m_cb_tail = nullptr;
+    IntrusiveList<ConcurrentCallback> m_callbacks; // guarded by m_mutex
 };
 
 // A submission of run_coroutine_threadsafe() extends it (one allocation for both).

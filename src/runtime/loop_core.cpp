@@ -28,8 +28,9 @@ LoopCore& running_core_or_raise() {
 
 LoopCore::LoopCore(EventLoop* face, bool debug, bool virtual_time)
     : m_debug(debug), m_virtual(virtual_time), m_thread(std::this_thread::get_id()),
-      m_link(new LoopLink{this, face, 1}), m_backend(std::make_unique<Backend>()),
+      m_link(new LoopLink(this, face)), m_backend(std::make_unique<Backend>()),
       m_inbox(new Inbox(m_backend.get())) {
+    m_link->add_ref();
     m_inbox->add_ref();
 }
 

@@ -31,10 +31,8 @@ bool is_done(ConcurrentCore::State s) {
 } // namespace
 
 ConcurrentCore::~ConcurrentCore() {
-    while (ConcurrentCallback* cb = m_cb_head) { // never completed: the callbacks never run
-        m_cb_head = cb->m_next;
+    while (ConcurrentCallback* cb = m_callbacks.pop_front()) // never completed: never run
         cb->destroy();
-    }
 }
 
 bool ConcurrentCore::cancel() {
@@ -73,7 +71,8 @@ ConcurrentCore::QuietSet ConcurrentCore::begin_set_quietly(const ConcurrentCallb
         lock.unlock();
         return QuietSet::done;
     }
-    if (m_cb_head && (m_cb_head != allowed || m_cb_head != m_cb_tail)) {
+    if (!m_callbacks.empty() &&
+        (m_callbacks.front() != allowed || m_callbacks.front() != m_callbacks.back())) {
         lock.unlock();
         return QuietSet::deferred;
     }
@@ -111,14 +110,13 @@ void ConcurrentCore::end_set_exception(std::unique_lock<std::mutex> lock,
 
 void ConcurrentCore::complete(std::unique_lock<std::mutex> lock, State s) noexcept {
     m_state.store(s, std::memory_order_release);
-    ConcurrentCallback* cb = std::exchange(m_cb_head, nullptr);
-    m_cb_tail = nullptr;
+    ConcurrentCallback* cb = m_callbacks.take_all();
     const bool wake = m_waiters > 0;
     lock.unlock();
     if (wake)
         m_cv.notify_all();
     while (cb) {
-        ConcurrentCallback* next = cb->m_next;
+        ConcurrentCallback* next = IntrusiveList<ConcurrentCallback>::next(cb);
         cb->invoke(*this);
         cb->destroy();
         cb = next;
@@ -175,8 +173,7 @@ void ConcurrentCore::add_callback(ConcurrentCallback* cb) {
     {
         std::lock_guard lock(m_mutex);
         if (!is_done(m_state.load(std::memory_order_relaxed))) {
-            (m_cb_tail ? m_cb_tail->m_next : m_cb_head) = cb;
-            m_cb_tail = cb;
+            m_callbacks.push_back(cb);
             return;
         }
     }

@@ -1,7 +1,6 @@
 // LoopJob: an executor job that reports back to its loop through the loop's inbox.
 #include "asyncio/detail/threads/loop_job.hpp"
 
-
 namespace asyncio::detail {
 
 LoopJob::LoopJob(LoopCore& loop) : m_loop(&loop), m_inbox(&loop.inbox()) {}

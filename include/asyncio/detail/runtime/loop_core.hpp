@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "../base/intrusive.hpp"
 #include "../base/intrusive_list.hpp"
 #include "../base/runnable.hpp"
 #include "external_work.hpp"
@@ -32,15 +33,10 @@ class TaskCore;
 // The loop as seen by the futures it made. It outlives the loop while futures still point at it,
 // so a future dropped after its loop is gone can still tell that the loop is gone: both pointers
 // are cleared when the loop is destroyed. Loop-thread only.
-struct LoopLink {
+struct LoopLink : RefCounted<LoopLink> {
+    LoopLink(LoopCore* c, EventLoop* l) noexcept : core(c), loop(l) {}
     LoopCore* core;
     EventLoop* loop; // the public face, for Future::get_loop()
-    std::size_t refs;
-    void add_ref() noexcept { ++refs; }
-    void release() noexcept {
-        if (--refs == 0)
-            delete this;
-    }
 };
 
 // What a task embeds to be on its loop's task list. The list holds no reference: the task takes
