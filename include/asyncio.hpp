@@ -13,6 +13,7 @@
 #include "asyncio/runners.hpp"
 #include "asyncio/shield.hpp"
 #include "asyncio/sleep.hpp"
+#include "asyncio/taskgroups.hpp"
 #include "asyncio/tasks.hpp"
 #include "asyncio/threads.hpp"
 #include "asyncio/threadsafe.hpp"

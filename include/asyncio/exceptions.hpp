@@ -1,8 +1,12 @@
 // asyncio.exceptions: the error types of the library.
 #pragma once
 
+#include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace asyncio {
 
@@ -19,6 +23,13 @@ public:
 
 private:
     std::string m_message;
+};
+
+// Ctrl-C (SIGINT) ended asyncio::run() (Python's KeyboardInterrupt). Like CancelledError, it does
+// NOT derive from std::exception, so `catch (const std::exception&)` lets it pass.
+class KeyboardInterrupt {
+public:
+    const char* what() const noexcept { return "KeyboardInterrupt"; }
 };
 
 // The operation has exceeded the given deadline.
@@ -50,6 +61,68 @@ public:
 class ValueError : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
+};
+
+// Several errors at once (Python's ExceptionGroup): what a TaskGroup raises when children or its
+// body failed. exceptions() are in the order the errors happened; a child group's failure nests
+// as an ExceptionGroup inside its parent's. C++ has no `except*`: subgroup<E>() and split<E>()
+// select the leaves of type E (an ExceptionGroup E is matched whole), keeping the nesting.
+class ExceptionGroup : public std::exception {
+public:
+    ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions);
+    const std::string& message() const noexcept { return m_message; }
+    const std::vector<std::exception_ptr>& exceptions() const noexcept { return m_exceptions; }
+    // "unhandled errors in a TaskGroup (2 sub-exceptions)"
+    const char* what() const noexcept override { return m_what.c_str(); }
+
+    // The leaves of type E, or nothing if none is.
+    template <class E>
+    std::optional<ExceptionGroup> subgroup() const {
+        return split<E>().first;
+    }
+    // (the leaves of type E, the others), each nothing if empty.
+    template <class E>
+    std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> split() const {
+        std::vector<std::exception_ptr> match;
+        std::vector<std::exception_ptr> rest;
+        for (const std::exception_ptr& e : m_exceptions) {
+            if (matches<E>(e)) {
+                match.push_back(e);
+            } else if (const ExceptionGroup* g = group_of(e)) {
+                auto [m, r] = g->split<E>();
+                if (m)
+                    match.push_back(std::make_exception_ptr(std::move(*m)));
+                if (r)
+                    rest.push_back(std::make_exception_ptr(std::move(*r)));
+            } else {
+                rest.push_back(e);
+            }
+        }
+        return {part(std::move(match)), part(std::move(rest))};
+    }
+
+private:
+    template <class E>
+    static bool matches(const std::exception_ptr& e) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const E&) {
+            return true;
+        } catch (...) {
+            return false;
+        }
+    }
+    // The group `e` holds, or null; valid while `e` is.
+    static const ExceptionGroup* group_of(const std::exception_ptr& e) noexcept;
+    std::optional<ExceptionGroup> part(std::vector<std::exception_ptr> exceptions) const {
+        if (exceptions.empty())
+            return std::nullopt;
+        return ExceptionGroup(m_message, std::move(exceptions));
+    }
+
+    std::string m_message;
+    std::vector<std::exception_ptr> m_exceptions;
+    std::string m_what;
 };
 
 } // namespace asyncio

@@ -95,7 +95,6 @@ protected:
     using Child = OwnerCallback<GatherCore, true>;
     friend Child;
     void on_callback(Child& c);
-    void on_child_gone(Child&) noexcept {} // its `child` is cleared: the gather never completes
     FutureCore& child(std::size_t i) const noexcept { return *m_children[i].child; }
 
     GatherCore(LoopCore& loop, std::size_t count, bool return_exceptions);

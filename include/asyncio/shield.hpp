@@ -39,7 +39,6 @@ private:
     friend OuterNode;
     void on_callback(InnerNode& n);
     void on_callback(OuterNode&) { outer_done(); }
-    void on_child_gone(InnerNode&) noexcept {} // m_inner_node.child is cleared: never completes
     void inner_done(FutureCore& inner);
     void outer_done();
 

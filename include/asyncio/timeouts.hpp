@@ -4,6 +4,7 @@
 #include <cmath>
 #include <coroutine>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <new>
@@ -24,14 +25,21 @@
 
 namespace asyncio {
 
-namespace detail {
+class Timeout;
 
-// A timeout scope of one task (asyncio's Timeout, as wait_for uses it). Invariants:
+namespace detail {
+template <class T, class F>
+Coro<T> run_timeout(double deadline, bool absolute, F body);
+
+// A timeout scope of one task (asyncio's Timeout; wait_for and timeout() use it). Invariants:
 // - entered: on the task's scope stack from enter() to exit(), with the task's cancelling()
 //   count at entry;
-// - armed lazily (ScopeTimer): the deadline counts from the first suspension inside the scope,
-//   which on the loop's clock is the moment of entry unless the work runs synchronously for a
-//   while first; work that completes without suspending never touches the timer heap;
+// - the deadline is a delay (seconds from the moment the scope is armed), a point on the loop's
+//   clock (`absolute`), or none (NaN);
+// - armed lazily (ScopeTimer): a delay counts from the first suspension inside the scope, which
+//   on the loop's clock is the moment of entry unless the work runs synchronously for a while
+//   first (or until when() asks for the deadline); work that completes without suspending never
+//   touches the timer heap;
 // - when the timer fires, a Fire is queued (asyncio's call_at handle: it runs after what is
 //   already ready) and cancels the task, unless the task or future awaited in the scope is done
 //   by then: the task is about to resume with its result, and the result wins (asyncio 3.12+
@@ -39,7 +47,8 @@ namespace detail {
 // - exit() removes the timer and detaches a queued Fire, so none outlives the scope.
 class TimeoutScope : public TimerNode, public ScopeTimer {
 public:
-    explicit TimeoutScope(double delay) noexcept : m_delay(delay) {}
+    explicit TimeoutScope(double deadline, bool absolute = false) noexcept
+        : m_absolute(absolute), m_delay(deadline) {}
     TimeoutScope(const TimeoutScope&) = delete;
     TimeoutScope& operator=(const TimeoutScope&) = delete;
     ~TimeoutScope() {
@@ -48,9 +57,10 @@ public:
     }
 
     // RuntimeError without a task. `awaited`: the task or future awaited in the scope, if any.
-    void enter(TaskCore* task, FutureCore* awaited) {
+    void enter(TaskCore* task, FutureCore* awaited,
+               const char* no_task = "wait_for() with a timeout must be awaited inside a Task") {
         if (!task)
-            throw_no_task();
+            throw_no_task(no_task);
         m_task = task;
         m_awaited = awaited;
         m_cancelling = task->cancelling();
@@ -60,9 +70,12 @@ public:
         task->push_scope(this);
     }
     bool entered() const noexcept { return m_entered; }
+    bool exited() const noexcept { return m_exited; }
+    bool expired() const noexcept { return m_expired; }
     // Leaves the scope; true if it expired, in which case the caller uncancels the task.
     bool exit() noexcept {
         m_entered = false;
+        m_exited = true;
         m_task->pop_scope(this);
         if (m_armed) // only then can a timer or a queued Fire exist, or the scope have expired
             disarm();
@@ -70,21 +83,28 @@ public:
     }
     TaskCore* task() const noexcept { return m_task; }
     int cancelling_on_entry() const noexcept { return m_cancelling; }
-    // Seconds from the first suspension; NaN: no deadline.
+    // The deadline as given: seconds from arming, or a time when absolute(); NaN: none.
     double delay() const noexcept { return m_delay; }
+    bool absolute() const noexcept { return m_absolute; }
+    // The deadline on the loop's clock (the scope is armed now if it was not), or none.
+    std::optional<double> deadline();
+    // A new deadline on the loop's clock, or none; replaces the timer (and a queued expiry).
+    void reschedule(std::optional<double> deadline);
 
     void arm() override;
     void on_timer() override;
 
 private:
     struct Fire;
-    [[noreturn]] static void throw_no_task();
+    [[noreturn]] static void throw_no_task(const char* message);
     void disarm() noexcept;
     void expire();
 
     // The small fields first: they fill the padding at the end of ScopeTimer.
     bool m_entered = false;
+    bool m_exited = false;
     bool m_expired = false;
+    bool m_absolute;
     int m_cancelling = 0;
     TaskCore* m_task = nullptr;
     FutureCore* m_awaited = nullptr;
@@ -148,7 +168,7 @@ std::coroutine_handle<> suspend_inner(Inner& inner, std::coroutine_handle<P> h) 
 // a timeout scope around one awaitable). An lvalue argument is awaited as an lvalue, so a task's
 // value is copied, not moved out. A NaN delay: no deadline (the scope never expires).
 template <class S, bool Move>
-class ScopedAwait {
+class [[nodiscard("timeout() and wait_for() do nothing until awaited")]] ScopedAwait {
     using Src = std::conditional_t<Move, S&&, S&>;
     using Got = awaiter_t<Src>;
     static constexpr bool k_self = std::is_reference_v<Got>;
@@ -159,10 +179,11 @@ public:
     using R = raw_await_t<Src>;
 
     template <class A>
-    ScopedAwait(A&& aw, double delay) : m_aw(std::forward<A>(aw)), m_scope(delay) {}
+    ScopedAwait(A && aw, double deadline, bool absolute = false)
+        : m_aw(std::forward<A>(aw)), m_scope(deadline, absolute) {}
     // Movable only before it is awaited (a combinator that takes it by value moves it).
-    ScopedAwait(ScopedAwait&& o) noexcept(std::is_nothrow_move_constructible_v<S>)
-        : m_aw(std::move(o.m_aw)), m_scope(o.m_scope.delay()) {}
+    ScopedAwait(ScopedAwait && o) noexcept(std::is_nothrow_move_constructible_v<S>)
+        : m_aw(std::move(o.m_aw)), m_scope(o.m_scope.delay(), o.m_scope.absolute()) {}
     ScopedAwait& operator=(const ScopedAwait&) = delete;
     ~ScopedAwait() {
         if (m_has_inner)
@@ -336,6 +357,140 @@ wait_for(A&& aw, detail::OptionalSeconds timeout) {
     detail::check_awaitable_arg<A>();
     return {std::forward<A>(aw),
             timeout.has_value() ? timeout.checked() : std::numeric_limits<double>::quiet_NaN()};
+}
+
+// A timeout scope as a body sees it (asyncio's Timeout, the `cm` of `async with timeout(...) as
+// cm`): the deadline on the loop's clock, and whether it expired.
+class Timeout {
+public:
+    Timeout(const Timeout&) = delete;
+    Timeout& operator=(const Timeout&) = delete;
+
+    // The deadline on the loop's clock, or none.
+    std::optional<double> when() { return m_scope.deadline(); }
+    // Moves the deadline (a time on the loop's clock), or removes it (std::nullopt). A deadline
+    // already past expires the scope at the next iteration. RuntimeError once the scope has
+    // expired or ended: "Cannot change state of expiring Timeout" (or expired, finished).
+    void reschedule(std::optional<double> when);
+    // True once the deadline has passed and the scope cancelled its task.
+    bool expired() const noexcept { return m_scope.expired(); }
+
+private:
+    template <class T, class F>
+    friend Coro<T> detail::run_timeout(double deadline, bool absolute, F body);
+    Timeout(double deadline, bool absolute) noexcept : m_scope(deadline, absolute) {}
+    detail::TimeoutScope m_scope;
+};
+
+namespace detail {
+
+template <class F>
+decltype(auto) call_body(F& body, Timeout& cm) {
+    if constexpr (std::is_invocable_v<F&, Timeout&>)
+        return std::invoke(body, cm);
+    else
+        return std::invoke(body);
+}
+template <class F>
+struct TimeoutBody {
+    using type = void;
+};
+template <class F>
+requires std::is_invocable_v<F&, Timeout&>
+struct TimeoutBody<F> {
+    using type = std::invoke_result_t<F&, Timeout&>;
+};
+template <class F>
+requires(!std::is_invocable_v<F&, Timeout&> && std::is_invocable_v<F&>) struct TimeoutBody<F> {
+    using type = std::invoke_result_t<F&>;
+};
+// What a body returns (void if it is no body).
+template <class F>
+using timeout_body_t = typename TimeoutBody<F>::type;
+
+// The body form of timeout(): the scope around the body's coroutine, as asyncio's
+// Timeout.__aenter__/__aexit__ do around an `async with` block.
+template <class T, class F>
+Coro<T> run_timeout(double deadline, bool absolute, F body) {
+    Timeout cm(deadline, absolute);
+    TaskCore* task = running_task();
+    cm.m_scope.enter(task, nullptr, "Timeout should be used inside a task");
+    std::exception_ptr error;
+    bool error_is_cancel = false;
+    std::optional<ValueOf<T>> value;
+    try {
+        if constexpr (std::is_void_v<T>)
+            co_await call_body(body, cm);
+        else
+            value.emplace(co_await call_body(body, cm));
+    } catch (...) {
+        error = std::current_exception();
+        error_is_cancel = current_exception_is_cancel();
+    }
+    if (cm.m_scope.exit() && task->uncancel() <= cm.m_scope.cancelling_on_entry() &&
+        error_is_cancel) {
+        try {
+            std::rethrow_exception(error);
+        } catch (const CancelledError&) {
+            throw TimeoutFromCancel(); // the CancelledError nested in it
+        }
+    }
+    if (error)
+        std::rethrow_exception(error);
+    if constexpr (!std::is_void_v<T>)
+        co_return std::move(*value);
+}
+
+template <class X>
+constexpr bool is_timeout_body_v = !iscoroutine_v<X> && iscoroutine_v<timeout_body_t<X>>;
+
+template <class X>
+constexpr void check_timeout_arg() {
+    static_assert(iscoroutine_v<X> || is_timeout_body_v<X>,
+                  "timeout() expects a Coro<T> or a callable returning one, taking nothing or "
+                  "asyncio::Timeout&: timeout(5s, work()) or timeout(5s, [&](asyncio::Timeout& "
+                  "cm) -> asyncio::Coro<> { ... })");
+}
+
+template <class X>
+auto timeout_scope(double deadline, bool absolute, X&& x) {
+    using D = std::remove_cvref_t<X>;
+    check_timeout_arg<D>();
+    if constexpr (iscoroutine_v<D>)
+        return ScopedAwait<D, true>(std::forward<X>(x), deadline, absolute);
+    else
+        return run_timeout<typename timeout_body_t<D>::value_type>(deadline, absolute,
+                                                                   D(std::forward<X>(x)));
+}
+
+} // namespace detail
+
+// `async with asyncio.timeout(delay):` around `x`, in the current task (no new task, unlike
+// wait_for's special cases): `x` is a Coro<T> (awaited in place) or a body, a callable returning
+// a Coro<T> that takes nothing or a Timeout& (kept alive until it finishes). Gives x's value.
+// `delay` is seconds (a number or a chrono duration) or std::nullopt (no deadline yet: see
+// Timeout::reschedule). At the deadline the task is cancelled where it waits inside x, and the
+// scope turns that cancellation into TimeoutError (with the CancelledError nested) as it ends,
+// as asyncio 3.11+; a body that swallows the cancellation and returns gives its value, with
+// expired() true. ValueError for a NaN delay; RuntimeError outside a task. The delay counts from
+// the first suspension inside x (as wait_for's does; see there), or from a call of when().
+//
+// Cancellation: a cancellation of the task from elsewhere propagates as CancelledError, even one
+// that arrives in the same iteration as the deadline; nested scopes each own their deadline, and
+// the one that expired is the one that raises TimeoutError.
+template <class X>
+[[nodiscard("timeout() does nothing until it is awaited")]] auto
+timeout(detail::OptionalSeconds delay, X&& x) {
+    const double d = delay.has_value() ? delay.checked() : std::numeric_limits<double>::quiet_NaN();
+    return detail::timeout_scope(d, false, std::forward<X>(x));
+}
+
+// The same with the deadline as a time on the loop's clock (loop.time()), or std::nullopt.
+template <class X>
+[[nodiscard("timeout_at() does nothing until it is awaited")]] auto
+timeout_at(detail::OptionalSeconds when, X&& x) {
+    const double w = when.has_value() ? when.checked() : std::numeric_limits<double>::quiet_NaN();
+    return detail::timeout_scope(w, true, std::forward<X>(x));
 }
 
 } // namespace asyncio

@@ -2,6 +2,7 @@
 #include "asyncio/timeouts.hpp"
 
 #include <cmath>
+#include <limits>
 
 namespace asyncio::detail {
 
@@ -24,9 +25,7 @@ struct TimeoutScope::Fire final : Runnable, PoolAllocated {
     }
 };
 
-void TimeoutScope::throw_no_task() {
-    throw RuntimeError("wait_for() with a timeout must be awaited inside a Task");
-}
+void TimeoutScope::throw_no_task(const char* message) { throw RuntimeError(message); }
 
 void TimeoutScope::disarm() noexcept {
     if (scheduled()) // a closed loop has dropped its timers already
@@ -42,8 +41,28 @@ void TimeoutScope::arm() {
     if (std::isnan(m_delay))
         return; // no deadline
     LoopCore& loop = m_task->pending_loop();
-    when = loop.time() + m_delay;
+    when = m_absolute ? m_delay : loop.time() + m_delay;
     loop.add_timer(this);
+}
+
+std::optional<double> TimeoutScope::deadline() {
+    if (!m_armed && m_entered)
+        m_task->arm_scopes(); // this one and the unarmed ones inside it, as a suspension would
+    if (std::isnan(m_delay))
+        return std::nullopt;
+    if (!m_armed)
+        return m_absolute ? std::optional<double>(m_delay) : std::nullopt;
+    return when;
+}
+
+void TimeoutScope::reschedule(std::optional<double> deadline) {
+    const bool armed = m_armed;
+    if (armed)
+        disarm();
+    m_delay = deadline ? *deadline : std::numeric_limits<double>::quiet_NaN();
+    m_absolute = true;
+    if (armed)
+        arm();
 }
 
 void TimeoutScope::on_timer() {
@@ -74,3 +93,20 @@ Coro<void> cancel_and_wait(FutureRef fut) {
 }
 
 } // namespace asyncio::detail
+
+namespace asyncio {
+
+void Timeout::reschedule(std::optional<double> when) {
+    const char* state = nullptr;
+    if (!m_scope.entered() && !m_scope.exited())
+        throw RuntimeError("Timeout has not been entered");
+    if (m_scope.exited())
+        state = m_scope.expired() ? "expired" : "finished";
+    else if (m_scope.expired())
+        state = "expiring";
+    if (state)
+        throw RuntimeError(std::string("Cannot change state of ") + state + " Timeout");
+    m_scope.reschedule(when);
+}
+
+} // namespace asyncio

@@ -18,14 +18,16 @@ namespace asyncio::detail {
 //
 // `HeldWhileRegistered`: the owner takes a reference for the node when it registers it (a gather
 // or a shield nobody holds must still complete), which the queued node then stands for, and the
-// node hands it back when its pending child is destroyed under it, after telling the owner
-// (`owner->on_child_gone(*this)`): such a child can never complete. Otherwise the node holds the
-// owner only from the completion on (the owner keeps its children alive, and unregisters in its
-// destructor).
+// node hands it back when its pending child is destroyed under it: such a child can never
+// complete. Otherwise the node holds the owner only from the completion on (the owner keeps its
+// children alive, or unregisters what is left in its destructor). Either way a child destroyed
+// under the registration is forgotten (`child` becomes null), after the owner heard of it
+// through `on_child_gone(*this)` if it has that member.
 //
-// The owner's on_callback handles what it throws; Owner provides add_ref() and release().
+// The owner's on_callback handles what it throws, and may destroy the node (run() touches it no
+// more); Owner provides add_ref() and release().
 template <class Owner, bool HeldWhileRegistered>
-class OwnerCallback final : public CallbackNode, public Runnable {
+class OwnerCallback : public CallbackNode, public Runnable {
 public:
     Owner* owner = nullptr;
     FutureCore* child = nullptr; // registered on; null once a held-while-registered child went
@@ -39,17 +41,17 @@ public:
         f.schedule(this);
     }
     void dispose() noexcept override {
-        if constexpr (HeldWhileRegistered) {
+        if constexpr (requires(Owner & o) { o.on_child_gone(*this); })
             owner->on_child_gone(*this);
-            child = nullptr;
+        child = nullptr;
+        if constexpr (HeldWhileRegistered)
             owner->release();
-        }
     }
     void describe_callback(std::ostream& os) const override { os << description; }
     void run() override {
         Owner* o = owner;
         FutureCore* f = child;
-        o->on_callback(*this);
+        o->on_callback(*this); // may destroy this node
         f->release();
         o->release(); // may destroy the owner and this node
     }
