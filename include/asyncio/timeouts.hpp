@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <ostream>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -68,6 +69,11 @@ public:
         m_expired = false;
         m_entered = true;
         task->push_scope(this);
+        // A deadline on the clock, or one already due, is armed at once, as asyncio arms it on
+        // entry: a due one then expires before what the task does next (a timeout(0) around a
+        // sleep(0) expires). Only a pending delay waits for the first suspension.
+        if (m_absolute || m_delay <= 0)
+            task->arm_scopes();
     }
     bool entered() const noexcept { return m_entered; }
     bool exited() const noexcept { return m_exited; }
@@ -374,6 +380,8 @@ public:
     void reschedule(std::optional<double> when);
     // True once the deadline has passed and the scope cancelled its task.
     bool expired() const noexcept { return m_scope.expired(); }
+    // "<Timeout [active] when=12.5>", "<Timeout [expired]>", ...
+    friend std::ostream& operator<<(std::ostream& os, const Timeout& t);
 
 private:
     template <class T, class F>

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <limits>
+#include <ostream>
+#include <string>
 
 namespace asyncio::detail {
 
@@ -41,8 +43,12 @@ void TimeoutScope::arm() {
     if (std::isnan(m_delay))
         return; // no deadline
     LoopCore& loop = m_task->pending_loop();
-    when = m_absolute ? m_delay : loop.time() + m_delay;
-    loop.add_timer(this);
+    const double now = loop.time();
+    when = m_absolute ? m_delay : now + m_delay;
+    if (when <= now)
+        on_timer(); // due already: expires in the next iteration (asyncio's call_soon)
+    else
+        loop.add_timer(this);
 }
 
 std::optional<double> TimeoutScope::deadline() {
@@ -63,6 +69,8 @@ void TimeoutScope::reschedule(std::optional<double> deadline) {
     m_absolute = true;
     if (armed)
         arm();
+    else if (m_entered)
+        m_task->arm_scopes(); // a deadline on the clock is armed at once, as on entry
 }
 
 void TimeoutScope::on_timer() {
@@ -95,6 +103,26 @@ Coro<void> cancel_and_wait(FutureRef fut) {
 } // namespace asyncio::detail
 
 namespace asyncio {
+
+std::ostream& operator<<(std::ostream& os, const Timeout& t) {
+    const detail::TimeoutScope& s = t.m_scope;
+    const char* state = "created";
+    if (s.exited())
+        state = s.expired() ? "expired" : "finished";
+    else if (s.entered())
+        state = s.expired() ? "expiring" : "active";
+    os << "<Timeout [" << state << "]";
+    if (s.entered() && !s.expired()) {
+        // Asking for the deadline arms a scope that waited for its first suspension.
+        std::optional<double> when = const_cast<detail::TimeoutScope&>(s).deadline();
+        os << " when=";
+        if (when)
+            os << std::round(*when * 1000) / 1000;
+        else
+            os << "None";
+    }
+    return os << ">";
+}
 
 void Timeout::reschedule(std::optional<double> when) {
     const char* state = nullptr;
