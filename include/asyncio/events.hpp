@@ -173,8 +173,28 @@ public:
     Task<T> create_task(Coro<T> coro, std::string name = {},
                         std::optional<Context> context = std::nullopt,
                         detail::SourceLoc where = detail::SourceLoc::current()) {
-        return detail::start_task(*this, coro, name, context, where);
+        TaskOptions options{std::move(name), std::move(context)};
+        return detail::start_task(*this, coro, options, where);
     }
+    template <class T>
+    Task<T> create_task(Coro<T> coro, TaskOptions options,
+                        detail::SourceLoc where = detail::SourceLoc::current()) {
+        return detail::start_task(*this, coro, options, where);
+    }
+    // With the coroutine function itself, kept alive until the task is done (see
+    // asyncio::create_task).
+    template <detail::CoroutineFunction F>
+    auto create_task(F&& fn, TaskOptions options = {},
+                     detail::SourceLoc where = detail::SourceLoc::current()) {
+        return create_task(detail::owned_call(std::decay_t<F>(std::forward<F>(fn))),
+                           std::move(options), where);
+    }
+    // asyncio's task factory: called with the options of every task created on this loop,
+    // which it may change (eager_task_factory makes every task eager); a null one removes it.
+    // Task<T> stays the task's type.
+    void set_task_factory(TaskFactory factory) { task_factory = std::move(factory); }
+    // The factory set, false in a boolean context when none is.
+    const TaskFactory& get_task_factory() const noexcept { return task_factory; }
 
     // Runs f(args...) on `executor` (a null one means the loop's default executor, a
     // ThreadPoolExecutor made on first use) and gives a future of its result, completed in this

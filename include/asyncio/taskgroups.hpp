@@ -87,16 +87,6 @@ private:
     bool m_closed = false;
 };
 
-// Runs the callable's coroutine and keeps the callable (a lambda's captures) alive in this frame
-// until that coroutine has finished: the owned-callable spelling of create_task.
-template <class F>
-Coro<typename std::invoke_result_t<F&>::value_type> owned_call(F f) {
-    if constexpr (std::is_void_v<typename std::invoke_result_t<F&>::value_type>)
-        co_await std::invoke(f);
-    else
-        co_return co_await std::invoke(f);
-}
-
 template <class T, class F>
 Coro<T> run_task_group(F body);
 
@@ -119,23 +109,34 @@ public:
     Task<T> create_task(Coro<T> coro, std::string name = {},
                         std::optional<Context> context = std::nullopt,
                         detail::SourceLoc where = detail::SourceLoc::current()) {
+        return create_task(std::move(coro), TaskOptions{std::move(name), std::move(context)},
+                           where);
+    }
+    template <class T>
+    Task<T> create_task(Coro<T> coro, TaskOptions options,
+                        detail::SourceLoc where = detail::SourceLoc::current()) {
         if (const char* why = m_core->refusal()) [[unlikely]] {
-            if (auto h = coro.release()) // unrun, and not reported as never awaited
+            if (auto h = coro.release())
                 h.destroy();
             m_core->refuse(why);
         }
-        Task<T> task = detail::start_task(m_core->loop(), coro, name, context, where);
+        Task<T> task = detail::start_task(m_core->loop(), coro, options, where);
         m_core->adopt(task.core());
         return task;
     }
     // The same with the coroutine function itself (a callable taking nothing and returning a
     // Coro), kept alive until its task is done: a lambda's captures stay valid.
-    template <class F>
-    requires(iscoroutinefunction_v<std::decay_t<F>&>) auto create_task(
-        F&& fn, std::string name = {}, std::optional<Context> context = std::nullopt,
-        detail::SourceLoc where = detail::SourceLoc::current()) {
+    template <detail::CoroutineFunction F>
+    auto create_task(F&& fn, std::string name = {}, std::optional<Context> context = std::nullopt,
+                     detail::SourceLoc where = detail::SourceLoc::current()) {
         return create_task(detail::owned_call(std::decay_t<F>(std::forward<F>(fn))),
                            std::move(name), std::move(context), where);
+    }
+    template <detail::CoroutineFunction F>
+    auto create_task(F&& fn, TaskOptions options,
+                     detail::SourceLoc where = detail::SourceLoc::current()) {
+        return create_task(detail::owned_call(std::decay_t<F>(std::forward<F>(fn))),
+                           std::move(options), where);
     }
 
     // Cancels the children and the body (the task running the group); the group then ends

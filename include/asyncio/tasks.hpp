@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "contextvars.hpp"
@@ -236,24 +237,64 @@ private:
     detail::TaskState<T>& state() const { return static_cast<detail::TaskState<T>&>(core()); }
 };
 
+// How create_task makes a task (asyncio's keyword arguments): its name (empty: "Task-N"), the
+// context it runs in (none: a copy of the current one), and whether its first step runs at once,
+// inside create_task, on a running loop (asyncio 3.12's eager_start; on a loop that is not
+// running the task is scheduled as usual). A loop's task factory may change them.
+struct TaskOptions {
+    std::string name = {};
+    std::optional<Context> context = std::nullopt;
+    bool eager_start = false;
+};
+
+// The task factory that makes every task of its loop eager (asyncio.eager_task_factory):
+// `loop.set_task_factory(asyncio::eager_task_factory)`.
+void eager_task_factory(TaskOptions& options);
+
 namespace detail {
 // The loop's tasks that are not done, in creation order.
 std::vector<TaskRef> pending_tasks(const LoopCore& loop);
 
-// create_task()'s work, on the arguments in place (the by-value ones of the two spellings are
-// not copied again).
+// create_task()'s work, on the arguments in place (the by-value ones of the spellings are not
+// copied again). A coroutine refused here (closed loop, wrong thread) is destroyed unrun, without
+// a "never awaited" report: it was handed over, not forgotten.
 template <class T>
-Task<T> start_task(LoopCore& loop, Coro<T>& coro, std::string& name,
-                   const std::optional<Context>& context, SourceLoc where) {
+Task<T> start_task(LoopCore& loop, Coro<T>& coro, TaskOptions& options, SourceLoc where) {
     if (loop.is_closed() || loop.get_debug()) [[unlikely]]
-        loop.check_callable_state("create_task");
+        check_create_task(loop, coro);
+    if (loop.task_factory) [[unlikely]]
+        loop.task_factory(options);
     auto h = take_fresh(coro);
     Task<T> task(new TaskState<T>(loop, h));
     if (loop.get_debug())
         task.core().set_created(where);
-    task.core().start(std::move(name), context ? context->impl() : nullptr);
+    task.core().start(std::move(options.name), options.context ? options.context->impl() : nullptr,
+                      options.eager_start);
     return task;
 }
+// check_callable_state("create_task"); on failure the coroutine is destroyed unreported.
+template <class T>
+void check_create_task(LoopCore& loop, Coro<T>& coro) {
+    try {
+        loop.check_callable_state("create_task");
+    } catch (...) {
+        if (auto h = coro.release())
+            h.destroy();
+        throw;
+    }
+}
+
+// Runs the callable's coroutine and keeps the callable (a lambda's captures) alive in this frame
+// until that coroutine has finished: the owned-callable spelling of create_task.
+template <class F>
+Coro<typename std::invoke_result_t<F&>::value_type> owned_call(F f) {
+    if constexpr (std::is_void_v<typename std::invoke_result_t<F&>::value_type>)
+        co_await std::invoke(f);
+    else
+        co_return co_await std::invoke(f);
+}
+template <class F>
+concept CoroutineFunction = !iscoroutine_v<F> && iscoroutinefunction_v<std::decay_t<F>&>;
 } // namespace detail
 
 // Wraps the coroutine in a Task scheduled to start on the next iteration of the running loop,
@@ -263,15 +304,38 @@ template <class T>
 Task<T> create_task(Coro<T> coro, std::string name = {},
                     std::optional<Context> context = std::nullopt,
                     detail::SourceLoc where = detail::SourceLoc::current()) {
-    return detail::start_task(detail::running_core_or_raise(), coro, name, context, where);
+    TaskOptions options{std::move(name), std::move(context)};
+    return detail::start_task(detail::running_core_or_raise(), coro, options, where);
+}
+template <class T>
+Task<T> create_task(Coro<T> coro, TaskOptions options,
+                    detail::SourceLoc where = detail::SourceLoc::current()) {
+    return detail::start_task(detail::running_core_or_raise(), coro, options, where);
+}
+// The same with the coroutine function itself (a callable taking nothing and returning a Coro):
+// the task keeps it alive until it is done, so a lambda's captures stay valid (the safe spelling
+// of `create_task([x]() -> Coro<> { ... }())`, whose closure dies before the task runs).
+template <detail::CoroutineFunction F>
+auto create_task(F&& fn, std::string name = {}, std::optional<Context> context = std::nullopt,
+                 detail::SourceLoc where = detail::SourceLoc::current()) {
+    return create_task(detail::owned_call(std::decay_t<F>(std::forward<F>(fn))), std::move(name),
+                       std::move(context), where);
+}
+template <detail::CoroutineFunction F>
+auto create_task(F&& fn, TaskOptions options,
+                 detail::SourceLoc where = detail::SourceLoc::current()) {
+    return create_task(detail::owned_call(std::decay_t<F>(std::forward<F>(fn))), std::move(options),
+                       where);
 }
 
 template <class A>
-requires(!iscoroutine_v<A>) void create_task(A&&, std::string = "",
-                                             std::optional<Context> = std::nullopt) {
+requires(!iscoroutine_v<A> &&
+         !detail::CoroutineFunction<A>) void create_task(A&&, std::string = "",
+                                                         std::optional<Context> = std::nullopt) {
     static_assert(iscoroutine_v<A>,
-                  "create_task() expects a coroutine object (a Coro<T>): a coroutine was "
-                  "expected. If you passed a coroutine function, call it: create_task(f())");
+                  "create_task() expects a coroutine object (a Coro<T>), or a coroutine "
+                  "function taking no arguments (the task keeps it alive): a coroutine was "
+                  "expected. For a function that takes arguments, call it: create_task(f(x))");
 }
 
 // The running task, or an empty TaskRef outside any task; RuntimeError with no running loop.

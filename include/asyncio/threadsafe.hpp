@@ -124,8 +124,8 @@ public:
 
 private:
     TaskCore* create_task(LoopCore& loop) override {
-        std::string name;
-        return start_task(loop, m_coro, name, std::nullopt, SourceLoc::current()).raw();
+        TaskOptions options;
+        return start_task(loop, m_coro, options, SourceLoc::current()).raw();
     }
     void take_value(TaskCore& task) noexcept override {
         m_result.emplace(std::move(*static_cast<TaskState<T>&>(task).m_value));

@@ -64,7 +64,7 @@ TaskCore::~TaskCore() {
         m_root.destroy();
 }
 
-void TaskCore::start(std::string&& name, ContextImpl* context) {
+void TaskCore::start(std::string&& name, ContextImpl* context, bool eager) {
     if (context)
         m_context.adopt(context);
     else
@@ -74,7 +74,10 @@ void TaskCore::start(std::string&& name, ContextImpl* context) {
         extras().name = std::move(name);
     add_ref(); // the loop's task list holds the task while it is pending
     m_link->core->add_task(this);
-    wake();
+    if (eager && m_link->core->is_running() && running_core() == m_link->core)
+        run(); // the first step, now; afterwards the task is scheduled like any other
+    else
+        wake();
 }
 
 void TaskCore::unregister() noexcept {
@@ -310,6 +313,8 @@ std::ostream& operator<<(std::ostream& os, const TaskRef& t) {
     t.core().describe(os);
     return os << ">";
 }
+
+void eager_task_factory(TaskOptions& options) { options.eager_start = true; }
 
 TaskRef current_task() {
     detail::TaskCore* t = detail::running_core_or_raise().current_task();

@@ -1,7 +1,8 @@
 // expect: create_task\(\) expects a coroutine object
-// Passing the coroutine function instead of calling it.
+// Passing a coroutine function that needs arguments instead of calling it (one that takes none
+// is accepted: the task owns it).
 #include <asyncio.hpp>
 
-asyncio::Coro<int> answer() { co_return 42; }
+asyncio::Coro<int> twice(int x) { co_return 2 * x; }
 
-void misuse() { asyncio::create_task(answer); }
+void misuse() { asyncio::create_task(twice); }

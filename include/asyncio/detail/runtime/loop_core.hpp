@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,7 +22,11 @@
 
 namespace asyncio {
 class EventLoop;
-}
+struct TaskOptions;
+// A task factory (loop.set_task_factory): it sees, and may change, the options of every task
+// about to be created on the loop.
+using TaskFactory = std::function<void(TaskOptions&)>;
+} // namespace asyncio
 
 namespace asyncio::detail {
 
@@ -99,6 +104,8 @@ public:
     bool get_debug() const noexcept { return m_debug; }
     // Debug mode reports callbacks and task steps slower than this many seconds.
     double slow_callback_duration = 0.1;
+    // Applied by create_task to the options of every new task; empty: none.
+    TaskFactory task_factory;
     void check_closed() const;
     // RuntimeError if this loop, or another, already runs on this thread.
     void check_not_running() const;
