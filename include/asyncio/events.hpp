@@ -23,6 +23,7 @@
 #include "detail/base/intrusive.hpp"
 #include "detail/base/seconds.hpp"
 #include "detail/loop/handle_impl.hpp"
+#include "detail/loop/signal_handlers.hpp"
 #include "detail/runtime/external_work.hpp"
 #include "detail/runtime/inbox.hpp"
 #include "detail/runtime/loop_core.hpp"
@@ -105,6 +106,7 @@ struct ExceptionContext {
 };
 
 class EventLoop;
+class Runner;
 using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
 
 struct LoopOptions {
@@ -164,6 +166,21 @@ public:
     template <class... Args>
     Handle call_soon_threadsafe(std::type_identity_t<detail::CallbackAt<Args...>> fn,
                                 Args&&... args);
+
+    // Runs `fn(args...)` on the loop (never inside the signal handler) each time `signum`
+    // arrives; signals that arrive before it ran coalesce. Replaces the handler the signal had
+    // on this loop. RuntimeError for SIGKILL and SIGSTOP (which cannot be caught), ValueError
+    // for a number that is no signal. The signal's disposition before the first handler is
+    // restored when the handler is removed and when the loop closes. A handler for SIGINT takes
+    // precedence over run()'s Ctrl-C handling.
+    template <class... Args>
+    void add_signal_handler(int signum, std::type_identity_t<detail::CallbackAt<Args...>> fn,
+                            Args&&... args) {
+        check_closed();
+        m_signals.add(signum, fn.make_handle(*this, false, std::forward<Args>(args)...));
+    }
+    // Removes the handler of `signum`; false if there was none.
+    bool remove_signal_handler(int signum) { return m_signals.remove(signum); }
 
     // Debug mode records where these are called, for the reports about the future or task.
     template <class T = void>
@@ -250,6 +267,7 @@ public:
 
 private:
     friend struct detail::LoopTestAccess;
+    friend class Runner;
     friend detail::LoopCore& detail::core_of(EventLoop& loop) noexcept;
     friend EventLoop& detail::face_of(detail::LoopCore& core) noexcept;
 
@@ -261,6 +279,7 @@ private:
     Coro<> shutdown_default_executor_for(std::optional<double> timeout);
 
     ExceptionHandler m_handler;
+    detail::SignalHandlers m_signals{*this};
 
     // The default executor and its shutdown: the thread that waits for its workers posts
     // m_joiner_done when they are gone.

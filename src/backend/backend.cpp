@@ -2,20 +2,33 @@
 // next deadline. The scheduling itself (ready queue, timers, tasks) never goes through libuv.
 #include "backend/backend.hpp"
 
+#include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <uv.h>
 
 #include "base/util.hpp"
 
 namespace asyncio::detail {
 
+struct Backend::Signal {
+    uv_signal_t handle;
+    SignalCallback callback;
+    void* context;
+    struct sigaction previous; // restored when the watch ends
+};
+
 struct Backend::Uv {
     uv_loop_t loop;
     uv_async_t async;
     uv_timer_t timer;
+    std::map<int, Signal*> signals; // closed by unwatch_signal() or the destructor
 };
 
 namespace {
@@ -32,6 +45,8 @@ Backend::Backend() : m_uv(std::make_unique<Uv>()) {
 }
 
 Backend::~Backend() {
+    while (!m_uv->signals.empty())
+        unwatch_signal(m_uv->signals.begin()->first);
     uv_close(reinterpret_cast<uv_handle_t*>(&m_uv->async), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&m_uv->timer), nullptr);
     uv_run(&m_uv->loop, UV_RUN_DEFAULT);
@@ -58,5 +73,46 @@ void Backend::poll() {
 }
 
 void Backend::wake() noexcept { uv_async_send(&m_uv->async); }
+
+void Backend::poll_nowait() { uv_run(&m_uv->loop, UV_RUN_NOWAIT); }
+
+void Backend::watch_signal(int signum, SignalCallback callback, void* context) {
+    if (m_uv->signals.count(signum))
+        unwatch_signal(signum);
+    auto sig = std::make_unique<Signal>();
+    sig->callback = callback;
+    sig->context = context;
+    if (sigaction(signum, nullptr, &sig->previous) != 0)
+        throw std::system_error(errno, std::generic_category(), "sigaction");
+    check(uv_signal_init(&m_uv->loop, &sig->handle), "uv_signal_init");
+    sig->handle.data = sig.get();
+    int rc = uv_signal_start(
+        &sig->handle,
+        [](uv_signal_t* h, int n) {
+            auto* s = static_cast<Signal*>(h->data);
+            s->callback(s->context, n);
+        },
+        signum);
+    if (rc != 0) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&sig->handle),
+                 [](uv_handle_t* h) { delete static_cast<Signal*>(h->data); });
+        sig.release(); // freed by the close callback
+        uv_run(&m_uv->loop, UV_RUN_NOWAIT);
+        throw std::system_error(-rc, std::generic_category(), "uv_signal_start");
+    }
+    m_uv->signals[signum] = sig.release();
+}
+
+void Backend::unwatch_signal(int signum) noexcept {
+    auto it = m_uv->signals.find(signum);
+    if (it == m_uv->signals.end())
+        return;
+    Signal* sig = it->second;
+    m_uv->signals.erase(it);
+    uv_signal_stop(&sig->handle); // libuv leaves SIG_DFL: the disposition before goes back
+    sigaction(signum, &sig->previous, nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&sig->handle),
+             [](uv_handle_t* h) { delete static_cast<Signal*>(h->data); });
+}
 
 } // namespace asyncio::detail

@@ -24,9 +24,20 @@ public:
     void poll();
     // Thread-safe; wake-ups coalesce until the next wait() returns.
     void wake() noexcept;
+    // Runs what is ready in the OS (signals, I/O) without blocking.
+    void poll_nowait();
+
+    // Watches `signum` through libuv's signal watcher (its handler only notes the signal; the
+    // callback runs here, on the loop's thread, in wait() or poll_nowait()). The disposition the
+    // signal had is restored by unwatch_signal(). RuntimeError (as std::runtime_error's message)
+    // when the signal cannot be caught.
+    using SignalCallback = void (*)(void* context, int signum);
+    void watch_signal(int signum, SignalCallback callback, void* context);
+    void unwatch_signal(int signum) noexcept;
 
 private:
     struct Uv;
+    struct Signal;
     std::unique_ptr<Uv> m_uv;
 };
 

@@ -156,6 +156,7 @@ void EventLoop::close() {
         return;
     if (m_default_executor)
         m_default_executor->shutdown(false);
+    m_signals.clear(); // the signals' dispositions go back to what they were
     close_engine();
 }
 

@@ -28,21 +28,24 @@ void HandleImpl::cancel() noexcept {
 }
 
 void HandleImpl::run() {
-    if (!cancelled()) {
-        ContextScope scope(&m_context);
-        m_running = true;
-        try {
-            invoke();
-        } catch (...) {
-            std::ostringstream what;
-            describe(what);
-            m_loop.load(std::memory_order_relaxed)
-                ->report(LoopReport{"Exception in callback " + what.str(), std::current_exception(),
-                                    nullptr, false, this});
-        }
-        m_running = false;
-    }
+    if (!cancelled())
+        run_kept();
     dequeue();
+}
+
+void HandleImpl::run_kept() {
+    ContextScope scope(&m_context);
+    m_running = true;
+    try {
+        invoke();
+    } catch (...) {
+        std::ostringstream what;
+        describe(what);
+        m_loop.load(std::memory_order_relaxed)
+            ->report(LoopReport{"Exception in callback " + what.str(), std::current_exception(),
+                                nullptr, false, this});
+    }
+    m_running = false;
 }
 
 void HandleImpl::on_timer() { m_loop.load(std::memory_order_relaxed)->push_ready(this); }

@@ -1,14 +1,52 @@
-// run(): the entry point's checks and its shutdown sequence.
+// Runner: the loop's life around run(), and run()'s Ctrl-C handling.
 #include "asyncio/runners.hpp"
 
-namespace asyncio::detail {
+#include <csignal>
+#include <unistd.h>
 
-void check_run_allowed() {
+namespace asyncio {
+
+namespace detail {
+void check_run_allowed(const char* message) {
     if (running_core())
-        throw RuntimeError("asyncio.run() cannot be called from a running event loop");
+        throw RuntimeError(message);
 }
 
-void finish_run(EventLoop& loop) noexcept {
+namespace {
+// The conditions of asyncio's Runner for handling Ctrl-C: the main thread, and SIGINT at its
+// default disposition (nobody else handles it).
+bool sigint_is_ours_to_handle() {
+    if (getpid() != gettid())
+        return false;
+    struct sigaction current {};
+    if (sigaction(SIGINT, nullptr, &current) != 0)
+        return false;
+    return !(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL;
+}
+} // namespace
+} // namespace detail
+
+EventLoop& Runner::get_loop() {
+    lazy_init();
+    return *m_loop;
+}
+
+void Runner::lazy_init() {
+    if (m_state == State::closed)
+        throw RuntimeError("Runner is closed");
+    if (m_state == State::initialized)
+        return;
+    m_loop = std::make_unique<EventLoop>(LoopOptions{m_options.debug, m_options.virtual_time});
+    m_context = copy_context();
+    m_state = State::initialized;
+}
+
+void Runner::close() noexcept {
+    if (m_state != State::initialized) {
+        m_state = State::closed;
+        return;
+    }
+    EventLoop& loop = *m_loop;
     try {
         loop.cancel_all_tasks();
     } catch (...) {
@@ -27,6 +65,38 @@ void finish_run(EventLoop& loop) noexcept {
         loop.call_exception_handler(ctx);
     }
     loop.close();
+    m_loop.reset();
+    m_context.reset();
+    m_state = State::closed;
 }
 
-} // namespace asyncio::detail
+std::uint64_t Runner::install_sigint(TaskRef main) {
+    if (!detail::sigint_is_ours_to_handle())
+        return 0;
+    auto handler = [this, main]() mutable { on_sigint(main); };
+    detail::CallbackAt<> fn(handler); // refers to `handler` until make_handle() copies it
+    try {
+        return m_loop->m_signals.add(SIGINT, fn.make_handle(*m_loop, false));
+    } catch (const RuntimeError&) {
+        return 0; // SIGINT cannot be watched here: run without Ctrl-C handling
+    }
+}
+
+void Runner::remove_sigint(std::uint64_t serial) noexcept {
+    if (serial != 0 && m_loop)
+        m_loop->m_signals.remove(SIGINT, serial); // only if it is still ours
+}
+
+void Runner::on_sigint(TaskRef& main) {
+    ++m_interrupt_count;
+    if (m_interrupt_count == 1 && !main.done()) {
+        main.cancel();
+        return;
+    }
+    // A second Ctrl-C: the default disposition comes back (the watch ends) and the signal is
+    // raised again, which ends the process as an unhandled SIGINT does.
+    m_loop->m_signals.remove(SIGINT);
+    std::raise(SIGINT);
+}
+
+} // namespace asyncio

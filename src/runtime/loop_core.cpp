@@ -91,6 +91,8 @@ void LoopCore::run_until_stopped() {
 void LoopCore::run_once() {
     if (m_inbox->has_items())
         drain_inbox();
+    if (m_poll_countdown != 0 && --m_poll_countdown == 0) [[unlikely]]
+        poll_signals();
     if (m_ready.empty() && !m_stopping)
         wait_for_work();
     if (!m_timers.empty())
@@ -177,6 +179,27 @@ void LoopCore::drain_inbox() {
         item = next;
     }
     m_ready.reverse_last(count); // first posted first
+}
+
+void LoopCore::poll_signals() {
+    m_poll_countdown = k_signal_poll_interval;
+    m_backend->poll_nowait();
+}
+
+void LoopCore::watch_signal(int signum, SignalSink* sink) {
+    m_backend->watch_signal(
+        signum, [](void* s, int n) { static_cast<SignalSink*>(s)->on_signal(n); }, sink);
+    if (m_signal_sinks.empty())
+        m_poll_countdown = k_signal_poll_interval;
+    m_signal_sinks[signum] = sink;
+}
+
+void LoopCore::unwatch_signal(int signum) noexcept {
+    if (m_signal_sinks.erase(signum) == 0)
+        return;
+    m_backend->unwatch_signal(signum);
+    if (m_signal_sinks.empty())
+        m_poll_countdown = 0;
 }
 
 void LoopCore::track(ExternalWork* w) noexcept {

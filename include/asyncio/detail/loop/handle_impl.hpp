@@ -51,6 +51,9 @@ public:
     void set_args_description(std::string args) { m_args = std::move(args); }
 
     void run() override;
+    // Runs the callback as run() does, but keeps the handle for another run: a signal
+    // handler's handle runs at every signal.
+    void run_kept();
     void discard() noexcept override { dequeue(); }
     void describe_runnable(std::ostream& os) const override { describe(os); }
     bool is_cancelled() const noexcept override { return cancelled(); }

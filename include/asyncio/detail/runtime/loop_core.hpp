@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -48,6 +49,16 @@ struct LoopLink : RefCounted<LoopLink> {
 // one when it registers and drops it when it unregisters.
 struct LoopTaskTag;
 using TaskHook = ListHook<LoopTaskTag>;
+
+// What hears of a signal its loop watches: called on the loop's thread, from the loop's poll of
+// the OS, never inside the signal handler.
+class SignalSink {
+public:
+    virtual void on_signal(int signum) noexcept = 0;
+
+protected:
+    ~SignalSink() = default;
+};
 
 // What the engine hands to the public loop's exception handler. `future` is a task when
 // `is_task`; `runnable` is a callback handle's.
@@ -126,6 +137,16 @@ public:
     void track(ExternalWork* w) noexcept;
     void untrack(ExternalWork* w) noexcept;
 
+    // ---- signals ----
+    // Watches `signum` (one sink per signal; a second watch replaces the first) through
+    // libuv's signal watcher. While any signal is watched the loop also polls the OS without
+    // blocking every k_signal_poll_interval iterations, so a signal is seen however busy the
+    // loop is. std::system_error when the signal cannot be caught.
+    void watch_signal(int signum, SignalSink* sink);
+    // Ends the watch and restores the disposition the signal had before it.
+    void unwatch_signal(int signum) noexcept;
+    static constexpr unsigned k_signal_poll_interval = 1024;
+
     // ---- running ----
     // Runs iterations until stop(); marks the loop running on this thread meanwhile.
     void run_until_stopped();
@@ -148,6 +169,7 @@ private:
     void process_timers();
     void drain_inbox();
     void wait_os(double timeout);
+    [[gnu::noinline]] void poll_signals();
 
     ReadyQueue m_ready;
     TimerHeap m_timers;
@@ -160,6 +182,8 @@ private:
     bool m_debug = false;
     bool m_virtual = false;
     bool m_inbox_active = false; // the inbox had items lately: worth a short spin before sleeping
+    std::map<int, SignalSink*> m_signal_sinks;
+    unsigned m_poll_countdown = 0; // iterations until the next poll; 0 while nothing is watched
     double m_vnow = 0.0;
     std::atomic<int> m_external{0};
     IntrusiveList<ExternalWork> m_external_work;
