@@ -303,6 +303,10 @@ EventLoop& get_running_loop();
 std::unique_ptr<EventLoop> new_event_loop(LoopOptions options = {});
 
 namespace detail {
+// `seconds`, or ValueError("Invalid <what>: NaN (not a number)"): a NaN deadline would never be
+// due and would block every timer behind it.
+double checked_seconds(double seconds, const char* what);
+
 // The engine under the public loop, and the public loop over an engine.
 inline LoopCore& core_of(EventLoop& loop) noexcept { return loop; }
 inline EventLoop& face_of(LoopCore& core) noexcept { return static_cast<EventLoop&>(core); }
@@ -410,16 +414,16 @@ template <detail::Seconds D, class... Args>
 TimerHandle EventLoop::call_later(D delay, std::type_identity_t<detail::CallbackAt<Args...>> fn,
                                   Args&&... args) {
     check_callable_state("call_at");
-    return schedule_at(fn.make_handle(*this, true, std::forward<Args>(args)...),
-                       time() + detail::to_seconds(delay));
+    const double when = time() + detail::checked_seconds(detail::to_seconds(delay), "delay");
+    return schedule_at(fn.make_handle(*this, true, std::forward<Args>(args)...), when);
 }
 
 template <detail::Seconds D, class... Args>
 TimerHandle EventLoop::call_at(D when, std::type_identity_t<detail::CallbackAt<Args...>> fn,
                                Args&&... args) {
     check_callable_state("call_at");
-    return schedule_at(fn.make_handle(*this, true, std::forward<Args>(args)...),
-                       detail::to_seconds(when));
+    const double at = detail::checked_seconds(detail::to_seconds(when), "time");
+    return schedule_at(fn.make_handle(*this, true, std::forward<Args>(args)...), at);
 }
 
 template <class... Args>

@@ -27,8 +27,6 @@ enum class CallbackId : std::uint64_t {};
 
 namespace detail {
 
-[[noreturn]] void throw_empty_handle();
-
 // A done callback registered by the user. It holds no reference while registered (the future
 // owns its list, so a future nobody can complete is freed with its callbacks); once the future
 // is done it holds a handle until it has run.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -25,6 +26,14 @@ bool debug_from_env() {
     return v && *v;
 }
 } // namespace
+
+namespace detail {
+double checked_seconds(double seconds, const char* what) {
+    if (std::isnan(seconds))
+        throw ValueError(std::string("Invalid ") + what + ": NaN (not a number)");
+    return seconds;
+}
+} // namespace detail
 
 EventLoop& get_running_loop() { return detail::face_of(detail::running_core_or_raise()); }
 
@@ -195,18 +204,13 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) noexc
         if (context.handle)
             os << "\nhandle: " << context.handle;
         if (context.exception) {
-            try {
-                std::rethrow_exception(context.exception);
-            } catch (const std::exception& e) {
-                os << "\n" << detail::type_name(typeid(e)) << ": " << e.what();
-            } catch (const CancelledError& e) {
-                os << "\nasyncio::CancelledError: " << e.message();
-            } catch (...) {
-                os << "\nunknown exception";
-            }
+            os << "\n";
+            detail::describe_exception_line(os, context.exception);
         }
-        os << "\n";
-        std::cerr << os.str() << std::flush;
+        std::string text = os.str();
+        if (text.empty() || text.back() != '\n')
+            text += '\n';
+        std::cerr << text << std::flush;
     } catch (...) {
         std::cerr << "Exception in default exception handler\n";
     }

@@ -3,7 +3,9 @@
 
 #include "asyncio/detail/context/context_core.hpp"
 
+#include <iostream>
 #include <ostream>
+#include <sstream>
 #include <utility>
 
 #include "asyncio/exceptions.hpp"
@@ -102,12 +104,22 @@ void FutureCore::set_exception(std::exception_ptr e) {
     m_exception = std::move(e);
     m_log_traceback = true;
     m_state = State::finished;
-    schedule_callbacks();
+    schedule_callbacks_or_raise();
 }
 
 void FutureCore::set_finished() {
     m_state = State::finished;
+    schedule_callbacks_or_raise();
+}
+
+void FutureCore::schedule_callbacks_or_raise() {
+    // asyncio's call_soon of each done callback raises on a closed loop; the future is done
+    // all the same, and its callbacks are dropped.
+    LoopCore* loop = m_link->core;
+    const bool lost = !m_callbacks.empty() && (!loop || loop->is_closed());
     schedule_callbacks();
+    if (lost)
+        throw RuntimeError("Event loop is closed");
 }
 
 void FutureCore::remove_node(CallbackNode* n) noexcept {
@@ -149,6 +161,20 @@ void FutureCore::report_callback_error(std::exception_ptr e) noexcept {
 
 void FutureCore::last_ref() noexcept {
     LoopCore* loop = m_link->core;
+    if (m_log_traceback && !loop) {
+        // The loop is gone, with its exception handler: the report goes where asyncio's
+        // default handler would put it.
+        try {
+            std::ostringstream os;
+            os << kind() << " exception was never retrieved\n"
+               << (is_task() ? "task: <" : "future: <");
+            describe(os);
+            os << ">\n";
+            describe_exception_line(os, m_exception);
+            std::cerr << os.str() << std::flush;
+        } catch (...) {
+        }
+    }
     if (m_log_traceback && loop) {
         m_log_traceback = false;
         m_refs = 1; // the report holds this future for the handler; it may even keep it
@@ -161,6 +187,18 @@ void FutureCore::last_ref() noexcept {
             return;
     }
     delete this;
+}
+
+void describe_exception_line(std::ostream& os, const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        os << type_name(typeid(x)) << ": " << x.what() << "\n";
+    } catch (const CancelledError& x) {
+        os << "asyncio::CancelledError: " << x.message() << "\n";
+    } catch (...) {
+        os << "unknown exception\n";
+    }
 }
 
 namespace {

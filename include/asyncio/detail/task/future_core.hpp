@@ -66,8 +66,15 @@ struct FutureExtras {
     std::unique_ptr<TaskTraceback, TaskTracebackDelete> traceback; // a task's, once it fails
 };
 
+// InvalidStateError("operation on an empty handle"): a default-constructed Task, Future,
+// TaskRef or FutureRef was used.
+[[noreturn]] void throw_empty_handle();
+
 // ValueError: a future given with a loop argument belongs to another loop.
 [[noreturn]] void throw_different_loop();
+
+// Writes "<type>: <what>" and a new line: how a report shows an exception.
+void describe_exception_line(std::ostream& os, const std::exception_ptr& e);
 
 // Writes "<callable type>()": how a done callback of that type is described.
 void describe_callable(std::ostream& os, const std::type_info& type);
@@ -171,6 +178,9 @@ protected:
     virtual ~FutureCore();
     void set_cancelled(std::exception_ptr cancelled, const std::string& msg);
     void schedule_callbacks() noexcept;
+    // schedule_callbacks(), then RuntimeError("Event loop is closed") if there were callbacks
+    // and the loop is closed or gone (they were dropped).
+    void schedule_callbacks_or_raise();
     // Called when the last reference goes: reports an unretrieved exception, then deletes.
     void last_ref() noexcept;
     virtual const char* kind() const noexcept { return "Future"; }

@@ -39,7 +39,12 @@ public:
             m_fut->remove_node(this);
     }
 
-    bool await_ready() const noexcept { return m_fut->done(); }
+    // InvalidStateError for an empty (default-constructed) handle.
+    bool await_ready() const {
+        if (!m_fut) [[unlikely]]
+            throw_empty_handle();
+        return m_fut->done();
+    }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
         TaskCore* task = task_of(h);
