@@ -450,7 +450,9 @@ TEST_F(CancelTest, CANCEL_11) {
     auto fut = loop->create_future<int>();
     auto task = loop->create_task(await_int_future(fut));
     run_briefly();
-    EXPECT_NE(repr(task).find("wait_for=<Future pending>"), std::string::npos) << repr(task);
+    EXPECT_NE(repr(task).find("wait_for=<Future pending cb=[Task.task_wakeup()]>"),
+              std::string::npos)
+        << repr(task);
     EXPECT_NE(task.get_coro(), nullptr);
 
     EXPECT_TRUE(task.cancel());

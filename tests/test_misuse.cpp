@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,28 @@ TEST(MisuseLoopGoneTest, FailedTaskDroppedAfterItsLoopIsReported) {
     std::string err = testing::internal::GetCapturedStderr();
     EXPECT_NE(err.find("Task exception was never retrieved"), std::string::npos) << err;
     EXPECT_NE(err.find("std::runtime_error: lost"), std::string::npos) << err;
+}
+
+TEST_F(MisuseTest, DescriptionsShowWhereAFutureWasMadeAndWhatATaskWaitsOn) {
+    loop->set_debug(true);
+    const int line = __LINE__ + 1;
+    Future<int> fut = loop->create_future<int>();
+    std::ostringstream f;
+    f << fut;
+    EXPECT_NE(f.str().find("created at " + std::string(__FILE__) + ":" + std::to_string(line)),
+              std::string::npos)
+        << f.str();
+    auto task = loop->create_task([](Future<int> x) -> Coro<int> { co_return co_await x; }(fut));
+    run_briefly();
+    std::ostringstream t;
+    t << task;
+    // The awaited future exactly as it describes itself: its callbacks and where it was made.
+    std::ostringstream again;
+    again << fut;
+    EXPECT_NE(t.str().find("wait_for=" + again.str()), std::string::npos) << t.str();
+    EXPECT_NE(t.str().find("cb=[Task.task_wakeup()]"), std::string::npos) << t.str();
+    fut.set_result(1);
+    EXPECT_EQ(loop->run_until_complete(task), 1);
 }
 
 } // namespace

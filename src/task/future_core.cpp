@@ -259,6 +259,8 @@ void FutureCore::describe(std::ostream& os, bool callbacks) const {
     describe_outcome(os);
     if (callbacks)
         describe_callbacks(os);
+    if (const SourceLoc* where = created()) // debug mode, as asyncio's repr of a future
+        os << " created at " << where->file << ":" << where->line;
 }
 
 } // namespace asyncio::detail

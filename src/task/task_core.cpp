@@ -296,7 +296,7 @@ void FutureWait::describe_callback(std::ostream& os) const { os << "Task.task_wa
 
 void FutureWait::describe_wait(std::ostream& os) const {
     os << "<";
-    m_fut->describe(os, false);
+    m_fut->describe(os); // as the future describes itself, its callbacks (our wake-up) included
     os << ">";
 }
 
