@@ -243,7 +243,8 @@ private:
 // with CancelledError and nothing else: the inputs go on running, and the result it would have
 // taken stays for the next await. The timeout never cancels the inputs either.
 template <class Range>
-auto as_completed(Range&& aws, detail::OptionalSeconds timeout = std::nullopt) {
+[[nodiscard("as_completed() gives an iteration: loop over it")]] auto
+as_completed(Range&& aws, detail::OptionalSeconds timeout = std::nullopt) {
     static_assert(std::ranges::input_range<Range> &&
                       !detail::FutureLike<std::remove_cvref_t<Range>> &&
                       !Awaitable<std::remove_cvref_t<Range>>,

@@ -294,12 +294,13 @@ inline constexpr bool starts_with_tag<A0, A...> =
 // exception, whatever return_exceptions says. A child cancelled by other means does not cancel
 // the gather. Once the gather is done, cancelling it does nothing.
 template <class... A>
-requires(!detail::starts_with_tag<A...>) auto gather(A&&... aws) {
+requires(!detail::starts_with_tag<A...>)
+    [[nodiscard("gather() gives a future: await it")]] auto gather(A&&... aws) {
     return detail::gather_dispatch<false>(std::forward<A>(aws)...);
 }
 
 template <class... A>
-auto gather(ReturnExceptions, A&&... aws) {
+[[nodiscard("gather() gives a future: await it")]] auto gather(ReturnExceptions, A&&... aws) {
     return detail::gather_dispatch<true>(std::forward<A>(aws)...);
 }
 

@@ -73,7 +73,7 @@ private:
 // future"), once, however many shields were cancelled over it. Cancelling the inner by other
 // means cancels the outer too.
 template <class A>
-Future<detail::result_of_t<A>> shield(A&& aw) {
+[[nodiscard("shield() gives a future: await it")]] Future<detail::result_of_t<A>> shield(A&& aw) {
     detail::check_awaitable_arg<A>();
     using D = std::remove_cvref_t<A>;
     static_assert(!std::is_same_v<D, TaskRef> && !std::is_same_v<D, FutureRef>,

@@ -20,11 +20,12 @@ namespace detail {
 // The awaiter of sleep(): its timer node lives inside it (in the coroutine frame), so sleeping
 // allocates nothing. A delay <= 0 is the bare yield: the task goes to the back of the ready
 // queue, and no timer is involved.
-class SleepAwaiter : public Waiter, public TimerNode {
+class [[nodiscard("sleep() does nothing until it is awaited")]] SleepAwaiter : public Waiter,
+                                                                               public TimerNode {
 public:
     explicit SleepAwaiter(double delay) noexcept : m_delay(delay) {}
     // Movable only before it is awaited (a combinator that takes it by value moves it).
-    SleepAwaiter(SleepAwaiter&& o) noexcept : m_delay(o.m_delay) {}
+    SleepAwaiter(SleepAwaiter && o) noexcept : m_delay(o.m_delay) {}
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;
     ~SleepAwaiter() {
         if (scheduled()) // the frame is destroyed while sleeping: leave no timer behind
@@ -52,11 +53,11 @@ public:
 
     void on_timer() override;
     bool abort(const std::string& msg) override;
-    void describe_wait(std::ostream& os) const override;
+    void describe_wait(std::ostream & os) const override;
 
 private:
     enum class State : unsigned char { idle, yielded, armed, fired, aborted };
-    void suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf);
+    void suspend(std::coroutine_handle<> h, TaskCore * task, PromiseBase * leaf);
     void unschedule() noexcept;
 
     State m_state = State::idle; // first: it fills the padding at the end of TimerNode
