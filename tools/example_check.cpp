@@ -17,6 +17,10 @@
 //                            Without it the duration is not checked.
 //     exit: <code>           The expected exit status (default 0).
 //     env: NAME=VALUE        Set NAME in the example's environment (repeatable).
+//     signal: <SIG> <regex>  Send the signal (INT, TERM, HUP, USR1 or USR2) to the example once,
+//                            as soon as a line of its stdout fully matches the regex
+//                            (repeatable; each is sent at most once). The example starts with
+//                            those signals at their default disposition.
 //     labels: <label>...     Extra ctest labels for the check (read by examples/CMakeLists.txt,
 //                            ignored here).
 //
@@ -70,7 +74,13 @@ struct Pattern {
     std::regex regex;
 };
 
+struct SignalAfter {
+    int signum;
+    Pattern after;
+};
+
 struct Expectation {
+    std::vector<SignalAfter> signals;
     std::vector<Pattern> stdout_lines;
     std::vector<Pattern> stderr_lines;
     std::optional<std::pair<double, double>> seconds;
@@ -145,6 +155,21 @@ Expectation parse_expect(const std::string& path) {
                 throw BadExpect(where + ": expected 'env: NAME=VALUE', got: " + raw);
             }
             expect.env.push_back(value);
+        } else if (directive == "signal") {
+            const auto space = value.find(' ');
+            const std::string name = value.substr(0, space);
+            const std::pair<const char*, int> known[] = {{"INT", SIGINT},
+                                                         {"TERM", SIGTERM},
+                                                         {"HUP", SIGHUP},
+                                                         {"USR1", SIGUSR1},
+                                                         {"USR2", SIGUSR2}};
+            int signum = 0;
+            for (const auto& [n, number] : known)
+                if (name == n)
+                    signum = number;
+            if (signum == 0 || space == std::string::npos)
+                throw BadExpect(where + ": expected 'signal: <INT|TERM|HUP|USR1|USR2> <regex>'");
+            expect.signals.push_back({signum, make_pattern(value.substr(space + 1), where)});
         } else if (directive != "labels") {
             throw BadExpect(where + ": unknown directive '" + directive + "'");
         }
@@ -182,7 +207,8 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 
 // Runs argv with the given environment, capturing stdout and stderr (read together through poll,
 // so neither pipe can fill up and stall the child), and kills it once limit_seconds have passed.
-Outcome run(std::vector<std::string> argv, std::vector<std::string> env, double limit_seconds) {
+Outcome run(std::vector<std::string> argv, std::vector<std::string> env, double limit_seconds,
+            const std::vector<SignalAfter>& signals) {
     int out_pipe[2];
     int err_pipe[2];
     if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -194,6 +220,16 @@ Outcome run(std::vector<std::string> argv, std::vector<std::string> env, double 
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
 
+    // The signals the checks send start at their default disposition, whatever ours are.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (const auto& s : signals)
+        sigaddset(&defaults, s.signum);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+
     auto argv_c = c_strings(argv);
     auto env_c = c_strings(env);
     using Clock = std::chrono::steady_clock;
@@ -202,8 +238,9 @@ Outcome run(std::vector<std::string> argv, std::vector<std::string> env, double 
                                       std::chrono::duration<double>(limit_seconds));
     pid_t pid = 0;
     const int spawn_error =
-        posix_spawnp(&pid, argv_c[0], &actions, nullptr, argv_c.data(), env_c.data());
+        posix_spawnp(&pid, argv_c[0], &actions, &attr, argv_c.data(), env_c.data());
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
     close(out_pipe[1]);
     close(err_pipe[1]);
     if (spawn_error != 0) {
@@ -221,6 +258,22 @@ Outcome run(std::vector<std::string> argv, std::vector<std::string> env, double 
         if (!outcome.timed_out) {
             kill(pid, SIGKILL);
             outcome.timed_out = true;
+        }
+    };
+
+    // Sends each signal once, when a complete stdout line matches its regex.
+    std::vector<bool> sent(signals.size(), false);
+    std::size_t scanned = 0;
+    auto send_signals = [&] {
+        for (std::size_t end; (end = outcome.out.find('\n', scanned)) != std::string::npos;
+             scanned = end + 1) {
+            const std::string line = outcome.out.substr(scanned, end - scanned);
+            for (std::size_t k = 0; k < signals.size(); ++k) {
+                if (!sent[k] && std::regex_match(line, signals[k].after.regex)) {
+                    sent[k] = true;
+                    kill(pid, signals[k].signum);
+                }
+            }
         }
     };
 
@@ -246,6 +299,8 @@ Outcome run(std::vector<std::string> argv, std::vector<std::string> env, double 
             const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
             if (n > 0) {
                 sinks[i]->append(buffer, static_cast<std::size_t>(n));
+                if (i == 0)
+                    send_signals();
             } else if (n == 0 || errno != EINTR) {
                 close(fds[i].fd);
                 fds[i].fd = -1;
@@ -387,8 +442,8 @@ int main(int argc, char** argv) {
     if (const char* slack = std::getenv("EXAMPLE_CHECK_SLACK"); slack && expect.seconds)
         expect.seconds->second += std::atof(slack);
     const double limit = expect.seconds ? expect.seconds->second + 10 : 60;
-    const Outcome outcome =
-        run(std::vector<std::string>(argv + 2, argv + argc), child_environment(expect.env), limit);
+    const Outcome outcome = run(std::vector<std::string>(argv + 2, argv + argc),
+                                child_environment(expect.env), limit, expect.signals);
 
     std::ostringstream report;
     report.setf(std::ios::fixed);
