@@ -125,4 +125,26 @@ TEST_F(MisuseTest, DescriptionsShowWhereAFutureWasMadeAndWhatATaskWaitsOn) {
     EXPECT_EQ(loop->run_until_complete(task), 1);
 }
 
+Coro<int> depth(int n) {
+    if (n == 0)
+        co_return 0;
+    co_return 1 + co_await depth(n - 1);
+}
+
+TEST_F(MisuseTest, DebugModeRaisesRecursionErrorForAnAwaitChainTooDeep) {
+    loop->set_debug(true);
+    EXPECT_EQ(run(depth(900)), 900); // within the limit
+    try {
+        run(depth(1500));
+        FAIL() << "no RecursionError";
+    } catch (const asyncio::RecursionError& e) {
+        EXPECT_NE(std::string(e.what()).find("maximum await depth exceeded"), std::string::npos);
+    }
+    EXPECT_EQ(run(depth(900)), 900); // the count came back down
+    for (const auto& m : messages())
+        EXPECT_EQ(m.find("never awaited"), std::string::npos) << m;
+    loop->set_debug(false);
+    EXPECT_EQ(run(depth(1500)), 1500); // no limit outside debug mode
+}
+
 } // namespace

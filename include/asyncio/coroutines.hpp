@@ -33,8 +33,10 @@ struct FinalAwaiter {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise<T>> h) noexcept {
         PromiseBase& p = h.promise();
         if (p.m_continuation) {
-            if (p.m_task)
+            if (p.m_task) {
                 p.m_task->set_leaf(p.m_parent);
+                p.m_task->leave_coroutine();
+            }
             return p.m_continuation;
         }
         if (p.m_task)
@@ -144,9 +146,13 @@ public:
             return false;
         }
         template <class P>
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) {
             auto& child = h.promise();
-            child.m_started = true;
+            child.m_started = true; // refused below, it is still no coroutine never awaited
+            if constexpr (std::is_base_of_v<detail::PromiseBase, P>) {
+                if (detail::TaskCore* task = parent.promise().m_task)
+                    task->enter_coroutine(); // RecursionError in debug mode, nothing entered
+            }
             child.m_continuation = parent;
             if constexpr (std::is_base_of_v<detail::PromiseBase, P>) {
                 child.m_parent = &parent.promise();

@@ -51,6 +51,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// An await chain deeper than debug mode allows (Python's RecursionError).
+class RecursionError : public RuntimeError {
+public:
+    using RuntimeError::RuntimeError;
+};
+
 // A context variable has no value and no default.
 class LookupError : public std::runtime_error {
 public:

@@ -127,6 +127,14 @@ void TaskCore::suspend_slow(Waiter* waiter) {
         m_cancel.handed_over();
 }
 
+void TaskCore::check_depth() {
+    if (!m_link->core->get_debug())
+        return;
+    --m_depth; // the coroutine is not entered
+    throw RecursionError("maximum await depth exceeded (" + std::to_string(k_max_await_depth) +
+                         " coroutines awaiting one another in one task)");
+}
+
 void TaskCore::pop_inner_scope(ScopeTimer* s) noexcept {
     // Scopes close innermost first, except when a suspended chain of frames is destroyed from
     // its root (outer frames first): then walk.

@@ -108,6 +108,16 @@ public:
     // The resumed co_await throws its own CancelledError instead: nothing is left pending.
     void consume_cancel() noexcept { m_cancel.consume(); }
     void set_leaf(PromiseBase* p) noexcept { m_leaf = p; }
+    // A coroutine is awaited inside the chain (enter) or returns to its awaiter (leave). In
+    // debug mode a chain deeper than k_max_await_depth raises RecursionError at the co_await
+    // that would go deeper, where a deep enough chain would overflow the stack of a build
+    // without tail calls.
+    static constexpr int k_max_await_depth = 1000;
+    void enter_coroutine() {
+        if (++m_depth > k_max_await_depth) [[unlikely]]
+            check_depth();
+    }
+    void leave_coroutine() noexcept { --m_depth; }
     // Timeout scopes (innermost first); see ScopeTimer.
     void push_scope(ScopeTimer* s) noexcept {
         s->m_outer_scope = m_scopes;
@@ -154,6 +164,7 @@ protected:
         return (m_scopes && !m_scopes->m_armed) || m_cancel.any();
     }
     void suspend_slow(Waiter* waiter);
+    void check_depth();
     void pop_inner_scope(ScopeTimer* s) noexcept;
 
     std::coroutine_handle<> m_root;
@@ -174,6 +185,7 @@ protected:
     };
     ScopeTimer* m_scopes = nullptr;
     int m_num_cancels_requested = 0;
+    int m_depth = 0; // coroutines awaited inside the root one, nested (fills padding)
     std::uint64_t m_number = 0;
     LazyContext m_context;
 
