@@ -94,6 +94,7 @@ TimerHandle EventLoop::schedule_at(detail::HandleImpl* h, double when) {
 }
 
 Handle EventLoop::schedule_threadsafe(detail::HandleImpl* h) {
+    h->set_threadsafe();
     Handle handle(h);
     if (detail::running_core() == this) { // same thread: keep FIFO order with call_soon
         h->add_ref();

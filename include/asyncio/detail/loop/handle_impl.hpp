@@ -43,8 +43,13 @@ public:
             m_context.capture();
     }
 
+    // From another thread while the callback runs, cancel() and cancelled() of a thread-safe
+    // handle wait until it has finished (asyncio's handle lock): the callback runs once or not
+    // at all, never after cancel() has returned.
     void cancel() noexcept;
-    bool cancelled() const noexcept { return m_cancelled.load(std::memory_order_acquire); }
+    bool cancelled() const noexcept;
+    // Made by call_soon_threadsafe: run() and a cancel() from another thread may race.
+    void set_threadsafe() noexcept { m_threadsafe = true; }
     bool is_timer() const noexcept { return m_timer; }
     void describe(std::ostream& os) const;
     // Debug mode: the arguments as the description shows them (they outlive a cancel).
@@ -75,8 +80,12 @@ private:
         release();
     }
 
+    // Waits while the callback runs on the loop's thread, when called from another thread.
+    void wait_if_running_elsewhere() const noexcept;
+
     std::atomic<bool> m_cancelled{false};
-    bool m_running = false;
+    std::atomic<bool> m_running{false};
+    bool m_threadsafe = false;
     std::atomic<LoopCore*> m_loop;
     bool m_timer;
     SourceLoc m_created; // set in debug mode only
