@@ -10,6 +10,7 @@
 #include "asyncio/executor.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/gather.hpp"
+#include "asyncio/graph.hpp"
 #include "asyncio/runners.hpp"
 #include "asyncio/shield.hpp"
 #include "asyncio/sleep.hpp"

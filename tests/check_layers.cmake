@@ -10,7 +10,7 @@ set(public_context contextvars)
 set(public_task coroutines futures tasks)
 set(public_threads concurrent executor)
 set(public_loop events runners)
-set(public_aws sleep timeouts gather shield wait as_completed threads threadsafe wrap_future
+set(public_aws sleep timeouts gather graph shield wait as_completed threads threadsafe wrap_future
                taskgroups)
 set(public_sync locks queues)
 set(public_io streams protocols transports)

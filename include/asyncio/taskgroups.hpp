@@ -71,6 +71,8 @@ private:
 
     ~TaskGroupCore();
     void on_callback(OwnerCallback<TaskGroupCore, false>& node); // node: a Child
+    // The task running the group awaits its children (while it is open).
+    FutureCore* awaiting_future() const noexcept;
     void abort();
 
     TaskCore* m_parent = nullptr;

@@ -85,6 +85,7 @@ private:
     using Node = OwnerCallback<WaitCore, false>;
     friend Node;
     void on_callback(Node& n);
+    FutureCore* awaiting_future() const noexcept;
 
     friend RefCounted<WaitCore>;
     ~WaitCore();

@@ -105,6 +105,10 @@ void TaskGroupCore::on_callback(OwnerCallback<TaskGroupCore, false>& node) {
     }
 }
 
+FutureCore* TaskGroupCore::awaiting_future() const noexcept {
+    return m_closed ? nullptr : m_parent;
+}
+
 void TaskGroupCore::abort() {
     m_aborting = true;
     for (Child* c = m_tasks.front(); c; c = m_tasks.next(c))

@@ -113,6 +113,8 @@ void WaitCore::run() {
     release();
 }
 
+FutureCore* WaitCore::awaiting_future() const noexcept { return m_task; }
+
 void WaitCore::on_callback(Node& n) {
     try {
         on_completion(*n.child);

@@ -47,6 +47,9 @@ public:
     virtual void dispose() noexcept {}
     // What the future's description shows for this registration (asyncio's "cb=[...]").
     virtual void describe_callback(std::ostream& os) const;
+    // The future or task that awaits through this registration (asyncio 3.14's awaited_by), or
+    // null for a plain callback: what the call graph follows.
+    virtual FutureCore* awaiting_future() const noexcept { return nullptr; }
 
 protected:
     ~CallbackNode() = default;

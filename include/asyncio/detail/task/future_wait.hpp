@@ -71,6 +71,7 @@ public:
     bool abort(const std::string& msg) override { return m_fut->cancel(msg); }
     void describe_wait(std::ostream& os) const override;
     void describe_callback(std::ostream& os) const override;
+    FutureCore* awaiting_future() const noexcept override { return m_task; }
 
 private:
     // RuntimeError: awaited outside a task, by itself, or from another loop.

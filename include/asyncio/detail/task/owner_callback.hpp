@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <ostream>
+#include <type_traits>
 #include <utility>
 
 #include "../base/runnable.hpp"
@@ -48,6 +49,13 @@ public:
             owner->release();
     }
     void describe_callback(std::ostream& os) const override { os << description; }
+    // The owner when it is a future itself (gather, shield), else whom it names.
+    FutureCore* awaiting_future() const noexcept override {
+        if constexpr (std::is_base_of_v<FutureCore, Owner>)
+            return owner;
+        else
+            return owner->awaiting_future();
+    }
     void run() override {
         Owner* o = owner;
         FutureCore* f = child;
