@@ -10,6 +10,8 @@
 #include "asyncio/executor.hpp"
 #include "asyncio/futures.hpp"
 #include "asyncio/gather.hpp"
+#include "asyncio/locks.hpp"
+#include "asyncio/queues.hpp"
 #include "asyncio/runners.hpp"
 #include "asyncio/shield.hpp"
 #include "asyncio/sleep.hpp"
