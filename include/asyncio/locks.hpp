@@ -11,6 +11,10 @@
 // while it waits leaves the queue at once; a task woken and then cancelled before it ran passes
 // its wake-up to the next waiter; nobody barges past queued waiters. All of them park their
 // tasks on the one internal WaiterQueue (detail/task/waiter_queue.hpp).
+//
+// g++ 12 miscompiles a co_await used directly as an if condition (`if (co_await ev.wait())`
+// crashes when the coroutine resumes, with any awaitable): name the result first, `bool ok =
+// co_await ev.wait(); if (ok) ...`.
 #pragma once
 
 #include <coroutine>
