@@ -83,6 +83,8 @@ concept Printable = requires(std::ostream& os, const T& v) {
 template <class T, class Store>
 class BasicQueue : public QueueCore {
 public:
+    using value_type = T;
+
     // The awaiter of get().
     class [[nodiscard("the operation does nothing until it is awaited: co_await it")]] Get {
     public:
