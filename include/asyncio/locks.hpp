@@ -31,7 +31,9 @@ namespace asyncio {
 
 // What `co_await x.scoped()` gives: holds a Lock, Semaphore, BoundedSemaphore or Condition
 // until it is destroyed (asyncio's `async with lock:`; releasing needs no await, so the
-// destructor is exact). Move-only. release() gives it back early.
+// destructor is exact). Move-only. release() gives it back early. The destructor releases
+// whatever happened in the scope: a primitive released by hand inside it makes that release
+// fail (e.g. "Lock is not acquired."), which, from a destructor, terminates.
 template <class P>
 class [[nodiscard("the primitive is released as soon as this guard is destroyed")]] Held {
 public:
