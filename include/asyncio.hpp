@@ -11,6 +11,8 @@
 #include "asyncio/futures.hpp"
 #include "asyncio/gather.hpp"
 #include "asyncio/graph.hpp"
+#include "asyncio/locks.hpp"
+#include "asyncio/queues.hpp"
 #include "asyncio/runners.hpp"
 #include "asyncio/shield.hpp"
 #include "asyncio/sleep.hpp"

@@ -73,7 +73,7 @@ note() { # a line under the table (and on stderr now)
 
 # ------------------------------------------------------------------------------ workloads
 # Ours: one program per bench/<workload>.cpp, in BENCH.md's order, then any others.
-bench_order=(spawn yield sleepers pingpong cancel wait_for timeout to_thread threadsafe echo)
+bench_order=(spawn yield sleepers pingpong cancel wait_for timeout to_thread threadsafe echo queue lock)
 available=()
 for w in "${bench_order[@]}"; do
     [ -f "$asyncio_root/bench/$w.cpp" ] && available+=("$w")
@@ -98,11 +98,12 @@ fi
 # The peers' share of them (echo is left to the peers' own scripts: it has its own client).
 peer_workloads=()
 for w in "${workloads[@]}"; do
-    case $w in spawn | yield | sleepers | pingpong | cancel | wait_for | timeout | to_thread | threadsafe)
+    case $w in spawn | yield | sleepers | pingpong | cancel | wait_for | timeout | to_thread | threadsafe | queue | lock)
         peer_workloads+=("$w") ;;
     esac
 done
-# The floor variant each workload is compared with (floor_bench.cpp's usage says what each bounds).
+# The floor variant each workload is compared with (floor_bench.cpp's usage says what each bounds;
+# it has none for queue and lock).
 floor_variant() {
     case $1 in
         spawn) echo spawnq ;;

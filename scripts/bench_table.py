@@ -18,7 +18,7 @@ import statistics
 import sys
 
 WORKLOAD_ORDER = ["spawn", "yield", "sleepers", "pingpong", "cancel", "wait_for", "timeout",
-                  "to_thread", "threadsafe", "echo"]
+                  "to_thread", "threadsafe", "echo", "queue", "lock"]
 PEER_ORDER = ["cpython", "cpython_deb", "uvloop", "node", "node_await_null", "tokio", "tokio_mt",
               "tokio_mpsc", "asio"]
 # The floor variant each workload is compared with (floor_bench.cpp: what each variant bounds).
@@ -140,6 +140,15 @@ def target(workload, ours, peer, floor):
             return text, f"n/a: tokio not run ({num(ns)} ns {'≤' if ns <= 2000 else '>'} 2 µs)"
         ok = ns <= 2000 and 4 * ns <= tokio["ns"]
         return text, f"{'yes' if ok else 'no'} ({num(ns)} ns, tokio ÷ ours {ratio(tokio['ns'] / ns)})"
+    if workload in ("queue", "lock"):
+        # queue: tokio's bounded mpsc; lock: tokio's Mutex (both current_thread).
+        factor = 0.8 if workload == "queue" else 0.5
+        text = f"≤ {factor:g} × tokio"
+        tokio = peer.get("tokio")
+        if tokio is None:
+            return text, "n/a: tokio not run"
+        r = ns / tokio["ns"]
+        return text, f"{'yes' if r <= factor else 'no'} ({ratio(r)})"
     return None
 
 

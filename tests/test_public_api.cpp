@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -168,6 +169,83 @@ asyncio::Coro<int> combinators() {
 
 TEST(PublicApi, CombinatorsThroughTheUmbrellaHeader) {
     EXPECT_EQ(asyncio::run(combinators(), asyncio::RunOptions{.virtual_time = true}), 30);
+}
+
+asyncio::Coro<int> sync_and_queues() {
+    // Synchronization primitives: acquire/release/locked, scoped() guards, Event, Condition,
+    // Semaphore, BoundedSemaphore, Barrier.
+    asyncio::Lock lock;
+    EXPECT_TRUE(co_await lock.acquire());
+    EXPECT_TRUE(lock.locked());
+    lock.release();
+    {
+        asyncio::Held<asyncio::Lock> held = co_await lock.scoped();
+        EXPECT_TRUE(held.owns());
+    }
+    asyncio::Event ev;
+    ev.set();
+    EXPECT_TRUE(co_await ev.wait());
+    EXPECT_TRUE(ev.is_set());
+    ev.clear();
+    asyncio::Condition cond;
+    asyncio::Condition shared(lock);
+    {
+        auto held = co_await cond.scoped();
+        cond.notify();
+        cond.notify(2);
+        cond.notify_all();
+        EXPECT_EQ(co_await cond.wait_for([] { return 7; }), 7);
+    }
+    EXPECT_TRUE(co_await shared.acquire());
+    EXPECT_TRUE(lock.locked());
+    shared.release();
+    asyncio::Semaphore sem(2);
+    asyncio::BoundedSemaphore bounded;
+    EXPECT_TRUE(co_await sem.acquire());
+    sem.release();
+    {
+        auto held = co_await bounded.scoped();
+        EXPECT_TRUE(bounded.locked());
+    }
+    EXPECT_THROW(bounded.release(), asyncio::ValueError);
+    asyncio::Barrier barrier(1);
+    EXPECT_EQ(co_await barrier.wait(), 0);
+    EXPECT_EQ(barrier.parties(), 1);
+    EXPECT_EQ(barrier.n_waiting(), 0);
+    barrier.reset();
+    barrier.abort();
+    EXPECT_TRUE(barrier.broken());
+    EXPECT_THROW(co_await barrier.wait(), asyncio::BrokenBarrierError);
+
+    // Queues.
+    asyncio::Queue<int> q(2);
+    co_await q.put(1);
+    q.put_nowait(2);
+    EXPECT_TRUE(q.full());
+    EXPECT_THROW(q.put_nowait(3), asyncio::QueueFull);
+    EXPECT_EQ(q.qsize(), 2u);
+    EXPECT_EQ(q.maxsize(), 2);
+    int sum = co_await q.get();
+    sum += q.get_nowait();
+    EXPECT_TRUE(q.empty());
+    EXPECT_THROW(q.get_nowait(), asyncio::QueueEmpty);
+    q.task_done();
+    q.task_done();
+    co_await q.join();
+    q.shutdown();
+    EXPECT_THROW(co_await q.put(4), asyncio::QueueShutDown);
+    asyncio::PriorityQueue<int> pq;
+    asyncio::PriorityQueue<int, std::greater<int>> max_first;
+    asyncio::LifoQueue<std::unique_ptr<int>> lifo;
+    lifo.put_nowait(std::make_unique<int>(4));
+    sum += *co_await lifo.get();
+    pq.shutdown(true);
+    max_first.put_nowait(0);
+    co_return sum;
+}
+
+TEST(PublicApi, LocksAndQueuesThroughTheUmbrellaHeader) {
+    EXPECT_EQ(asyncio::run(sync_and_queues(), asyncio::RunOptions{.virtual_time = true}), 7);
 }
 
 asyncio::ContextVar<std::string> request_id("request_id", "none");

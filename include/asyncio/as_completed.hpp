@@ -21,6 +21,7 @@
 #include "detail/task/future_core.hpp"
 #include "detail/task/future_wait.hpp"
 #include "detail/task/task_core.hpp"
+#include "detail/task/waiter_queue.hpp"
 #include "events.hpp"
 #include "futures.hpp"
 #include "tasks.hpp"
@@ -37,8 +38,8 @@ namespace detail {
 //   to the done queue;
 // - when the timeout fires (a queued hop, asyncio's call_later handle), every child still in
 //   todo is unregistered and gives a timeout marker (npos) to the queue instead;
-// - every push to the queue wakes the first waiting getter; a getter woken but cancelled before
-//   it takes an item passes the wake-up on;
+// - every push to the queue wakes the first waiting getter (m_getters, the library's WaiterQueue);
+//   a getter woken but cancelled before it takes an item passes the wake-up on (pass_on);
 // - m_left counts the items iteration may still take (one per distinct child).
 class AsCompletedCore : public Runnable, public TimerNode {
 public:
@@ -65,35 +66,8 @@ public:
         return i;
     }
 
-    // Suspends a task until the queue has an item (asyncio's Queue.get, one round).
-    class Get final : public Waiter {
-    public:
-        explicit Get(AsCompletedCore& core) noexcept : m_core(&core) {}
-        // Movable only before it is awaited (a combinator that takes it by value moves it).
-        Get(Get&& o) noexcept : m_core(o.m_core) {}
-        Get& operator=(const Get&) = delete;
-        ~Get();
-        bool await_ready() const noexcept { return false; }
-        template <class P>
-        void await_suspend(std::coroutine_handle<P> h) {
-            suspend(h, task_of(h), promise_of(h));
-        }
-        void await_resume();
-        bool abort(const std::string& msg) override;
-        void describe_wait(std::ostream& os) const override;
-
-    private:
-        friend class AsCompletedCore;
-        enum class State : std::uint8_t { idle, waiting, woken, aborted };
-        void suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf);
-
-        AsCompletedCore* m_core;
-        TaskCore* m_task = nullptr;
-        Get* m_prev = nullptr;
-        Get* m_next = nullptr;
-        State m_state = State::idle;
-        std::string m_message;
-    };
+    // Parks the current task until an item is pushed (one round of asyncio's Queue.get).
+    WaiterQueue::Park wait_item() noexcept { return m_getters.park("as_completed()'s awaitables"); }
 
     void on_timer() override;
     void run() override;
@@ -117,8 +91,7 @@ private:
     void handle_completion(std::size_t i);
     void handle_timeout();
     void put(std::size_t i);
-    void wakeup_next() noexcept;
-    void unlink(Get* g) noexcept;
+    static void pass_on(void* self) noexcept;
 
     std::uint32_t m_refs = 0;
     LoopLink* m_link = nullptr;
@@ -128,8 +101,8 @@ private:
     std::size_t m_todo_count;
     std::size_t m_left;
     std::deque<std::size_t> m_done;
-    Get* m_getters_head = nullptr;
-    Get* m_getters_tail = nullptr;
+    LoopBinding m_binding;
+    WaiterQueue m_getters{m_binding, "as_completed()", &pass_on, this};
 };
 
 template <class H>
@@ -146,7 +119,7 @@ public:
 template <class V, class H>
 Coro<V> as_completed_next(IntrusivePtr<AsCompletedState<H>> s) {
     while (s->empty())
-        co_await AsCompletedCore::Get(*s);
+        co_await s->wait_item();
     std::size_t i = s->pop();
     if (i == AsCompletedCore::npos)
         throw TimeoutError();
@@ -161,7 +134,7 @@ Coro<std::optional<H>> as_completed_anext(IntrusivePtr<AsCompletedState<H>> s) {
     if (!s->take())
         co_return std::nullopt;
     while (s->empty())
-        co_await AsCompletedCore::Get(*s);
+        co_await s->wait_item();
     std::size_t i = s->pop();
     if (i == AsCompletedCore::npos)
         throw TimeoutError();

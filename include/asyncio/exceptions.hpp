@@ -131,4 +131,32 @@ private:
     std::string m_what;
 };
 
+// Queue.get_nowait() on an empty queue (asyncio.QueueEmpty).
+class QueueEmpty : public std::runtime_error {
+public:
+    QueueEmpty() : std::runtime_error("") {}
+    using std::runtime_error::runtime_error;
+};
+
+// Queue.put_nowait() on a full queue (asyncio.QueueFull).
+class QueueFull : public std::runtime_error {
+public:
+    QueueFull() : std::runtime_error("") {}
+    using std::runtime_error::runtime_error;
+};
+
+// put() or get() on a queue that was shut down (and, for get(), drained)
+// (asyncio.QueueShutDown, 3.13).
+class QueueShutDown : public std::runtime_error {
+public:
+    QueueShutDown() : std::runtime_error("") {}
+    using std::runtime_error::runtime_error;
+};
+
+// A Barrier was aborted or reset while a task waited on it (asyncio.BrokenBarrierError).
+class BrokenBarrierError : public RuntimeError {
+public:
+    using RuntimeError::RuntimeError;
+};
+
 } // namespace asyncio

@@ -1,4 +1,4 @@
-// as_completed(): asyncio's _AsCompletedIterator and the Queue.get its awaitables use.
+// as_completed(): asyncio's _AsCompletedIterator, its queue of finished children on a WaiterQueue.
 #include "asyncio/as_completed.hpp"
 
 #include <ostream>
@@ -79,21 +79,14 @@ void AsCompletedCore::handle_completion(std::size_t i) {
 
 void AsCompletedCore::put(std::size_t i) {
     m_done.push_back(i);
-    wakeup_next();
+    m_getters.unpark_one();
 }
 
-void AsCompletedCore::wakeup_next() noexcept {
-    if (Get* g = m_getters_head) {
-        unlink(g);
-        g->m_state = Get::State::woken;
-        g->m_task->wake();
-    }
-}
-
-void AsCompletedCore::unlink(Get* g) noexcept {
-    (g->m_prev ? g->m_prev->m_next : m_getters_head) = g->m_next;
-    (g->m_next ? g->m_next->m_prev : m_getters_tail) = g->m_prev;
-    g->m_prev = g->m_next = nullptr;
+void AsCompletedCore::pass_on(void* self) noexcept {
+    // A getter woken for an item it will not take (asyncio's Queue.get).
+    auto* core = static_cast<AsCompletedCore*>(self);
+    if (!core->empty())
+        core->m_getters.unpark_one();
 }
 
 void AsCompletedCore::Node::on_done(FutureCore& f) noexcept {
@@ -109,51 +102,6 @@ void AsCompletedCore::Node::run() {
     AsCompletedCore* o = owner;
     o->handle_completion(index);
     o->release(); // may destroy the owner and this node
-}
-
-AsCompletedCore::Get::~Get() {
-    if (m_state == State::waiting) // the frame is destroyed while waiting
-        m_core->unlink(this);
-}
-
-void AsCompletedCore::Get::suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBase* leaf) {
-    if (!task)
-        throw RuntimeError("as_completed()'s awaitables must be awaited inside a Task");
-    m_task = task;
-    m_state = State::waiting;
-    m_prev = m_core->m_getters_tail;
-    (m_prev ? m_prev->m_next : m_core->m_getters_head) = this;
-    m_core->m_getters_tail = this;
-    task->suspend(h, leaf, this);
-}
-
-bool AsCompletedCore::Get::abort(const std::string& msg) {
-    if (m_state != State::waiting)
-        return false; // woken already: the task delivers the cancellation at its next step
-    m_core->unlink(this);
-    m_state = State::aborted;
-    m_message = msg;
-    m_task->wake();
-    return true;
-}
-
-void AsCompletedCore::Get::await_resume() {
-    if (m_state == State::aborted) {
-        m_task->consume_cancel();
-        throw CancelledError(std::move(m_message));
-    }
-    try {
-        m_task->deliver_cancel();
-    } catch (...) {
-        // Woken for an item it will not take: pass the wake-up on (asyncio's Queue.get).
-        if (!m_core->empty())
-            m_core->wakeup_next();
-        throw;
-    }
-}
-
-void AsCompletedCore::Get::describe_wait(std::ostream& os) const {
-    os << "<as_completed queue get>";
 }
 
 } // namespace asyncio::detail
