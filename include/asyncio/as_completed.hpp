@@ -20,6 +20,7 @@
 #include "detail/base/runnable.hpp"
 #include "detail/task/future_core.hpp"
 #include "detail/task/future_wait.hpp"
+#include "detail/task/owner_callback.hpp"
 #include "detail/task/task_core.hpp"
 #include "detail/task/waiter_queue.hpp"
 #include "events.hpp"
@@ -41,15 +42,12 @@ namespace detail {
 // - every push to the queue wakes the first waiting getter (m_getters, the library's WaiterQueue);
 //   a getter woken but cancelled before it takes an item passes the wake-up on (pass_on);
 // - m_left counts the items iteration may still take (one per distinct child).
-class AsCompletedCore : public Runnable, public TimerNode {
+class AsCompletedCore : public Runnable, public TimerNode, public RefCounted<AsCompletedCore> {
 public:
     static constexpr std::size_t npos = ~std::size_t{0};
 
-    void add_ref() noexcept { ++m_refs; }
-    void release() noexcept {
-        if (--m_refs == 0)
-            delete this;
-    }
+    // Registers on the children and arms the timeout; called once a reference holds this.
+    void start(LoopCore* loop, std::optional<double> timeout);
 
     // Takes one item of the iteration; false when all were taken.
     bool take() noexcept {
@@ -74,26 +72,21 @@ public:
     void discard() noexcept override { release(); }
 
 protected:
-    AsCompletedCore(LoopCore* loop, std::vector<FutureCore*> children,
-                    std::optional<double> timeout);
+    explicit AsCompletedCore(std::vector<FutureCore*> children);
+    friend RefCounted<AsCompletedCore>;
     virtual ~AsCompletedCore();
 
 private:
-    struct Node final : CallbackNode, Runnable {
-        AsCompletedCore* owner = nullptr;
-        std::size_t index = 0;
-        void on_done(FutureCore& f) noexcept override;
-        void describe_callback(std::ostream& os) const override;
-        void run() override;
-        void discard() noexcept override { owner->release(); }
-    };
+    using Node = OwnerCallback<AsCompletedCore, false>;
+    friend Node;
+    void on_callback(Node& n) { handle_completion(n.index); }
+    FutureCore* awaiting_future() const noexcept { return nullptr; } // getters wait, not a task
 
     void handle_completion(std::size_t i);
     void handle_timeout();
     void put(std::size_t i);
     static void pass_on(void* self) noexcept;
 
-    std::uint32_t m_refs = 0;
     LoopLink* m_link = nullptr;
     std::vector<FutureCore*> m_cores;
     std::unique_ptr<Node[]> m_nodes;
@@ -108,9 +101,8 @@ private:
 template <class H>
 class AsCompletedState final : public AsCompletedCore {
 public:
-    AsCompletedState(LoopCore* loop, std::vector<H> children, std::vector<FutureCore*> cores,
-                     std::optional<double> timeout)
-        : AsCompletedCore(loop, std::move(cores), timeout), m_children(std::move(children)) {}
+    AsCompletedState(std::vector<H> children, std::vector<FutureCore*> cores)
+        : AsCompletedCore(std::move(cores)), m_children(std::move(children)) {}
     std::vector<H> m_children;
 };
 
@@ -247,9 +239,10 @@ as_completed(Range&& aws, detail::OptionalSeconds timeout = std::nullopt) {
     cores.reserve(unique.size());
     for (const H& f : unique)
         cores.push_back(&f.core());
-    auto* state = new detail::AsCompletedState<H>(loop ? &detail::core_of(*loop) : nullptr,
-                                                  std::move(unique), std::move(cores), seconds);
-    return AsCompleted<H>(detail::IntrusivePtr<detail::AsCompletedState<H>>(state));
+    detail::IntrusivePtr<detail::AsCompletedState<H>> state(
+        new detail::AsCompletedState<H>(std::move(unique), std::move(cores)));
+    state->start(loop ? &detail::core_of(*loop) : nullptr, seconds);
+    return AsCompleted<H>(std::move(state));
 }
 
 } // namespace asyncio

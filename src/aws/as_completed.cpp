@@ -5,19 +5,21 @@
 
 namespace asyncio::detail {
 
-AsCompletedCore::AsCompletedCore(LoopCore* loop, std::vector<FutureCore*> children,
-                                 std::optional<double> timeout)
+AsCompletedCore::AsCompletedCore(std::vector<FutureCore*> children)
     : m_cores(std::move(children)), m_nodes(new Node[m_cores.size()]), m_todo(m_cores.size(), true),
-      m_todo_count(m_cores.size()), m_left(m_cores.size()) {
+      m_todo_count(m_cores.size()), m_left(m_cores.size()) {}
+
+void AsCompletedCore::start(LoopCore* loop, std::optional<double> timeout) {
     if (m_cores.empty())
         return;
     m_link = loop->link();
     m_link->add_ref();
-    ++m_refs; // a callback discarded at once (closed loop) must not free this half-built state
     for (std::size_t i = 0; i < m_cores.size(); ++i) {
         Node& n = m_nodes[i];
         n.owner = this;
+        n.child = m_cores[i];
         n.index = i;
+        n.description = "_AsCompletedIterator._handle_completion()";
         FutureCore& child = *m_cores[i];
         if (child.done()) // asyncio's add_done_callback on a done future: scheduled at once
             n.on_done(child);
@@ -28,7 +30,6 @@ AsCompletedCore::AsCompletedCore(LoopCore* loop, std::vector<FutureCore*> childr
         when = loop->time() + *timeout;
         loop->add_timer(this);
     }
-    --m_refs;
 }
 
 AsCompletedCore::~AsCompletedCore() {
@@ -87,21 +88,6 @@ void AsCompletedCore::pass_on(void* self) noexcept {
     auto* core = static_cast<AsCompletedCore*>(self);
     if (!core->empty())
         core->m_getters.unpark_one();
-}
-
-void AsCompletedCore::Node::on_done(FutureCore& f) noexcept {
-    owner->add_ref();
-    f.schedule(this);
-}
-
-void AsCompletedCore::Node::describe_callback(std::ostream& os) const {
-    os << "_AsCompletedIterator._handle_completion()";
-}
-
-void AsCompletedCore::Node::run() {
-    AsCompletedCore* o = owner;
-    o->handle_completion(index);
-    o->release(); // may destroy the owner and this node
 }
 
 } // namespace asyncio::detail
