@@ -18,14 +18,14 @@ import statistics
 import sys
 
 WORKLOAD_ORDER = ["spawn", "yield", "sleepers", "pingpong", "cancel", "wait_for", "timeout",
-                  "to_thread", "threadsafe", "echo", "queue", "lock"]
+                  "to_thread", "threadsafe", "echo", "queue", "lock", "taskgroup"]
 PEER_ORDER = ["cpython", "cpython_deb", "uvloop", "node", "node_await_null", "tokio", "tokio_mt",
               "tokio_mpsc", "asio"]
 # The floor variant each workload is compared with (floor_bench.cpp: what each variant bounds).
 FLOOR = {"spawn": "spawnq", "yield": "readyq", "pingpong": "readyq", "sleepers": "heap",
          "cancel": "throw", "timeout": "throw"}
 # Workloads whose N tasks are all alive at once: RSS is also given per task.
-PER_TASK_RSS = {"spawn", "sleepers", "cancel", "timeout"}
+PER_TASK_RSS = {"spawn", "sleepers", "cancel", "timeout", "taskgroup"}
 NOISE_FRAC, NOISE_SLACK_S = 0.10, 0.2
 OURS = "asyncio"
 
@@ -95,7 +95,7 @@ def ratio(x):
     return f"{x:.2g}×"
 
 
-def target(workload, ours, peer, floor):
+def target(workload, ours, peer, floor, spawn=None):
     """(target text, met text) for BENCH.md's target row of the workload, or None."""
     ns, per_task = ours["ns"], ours["rss_kb"] * 1024 / ours["n"]
 
@@ -140,6 +140,18 @@ def target(workload, ours, peer, floor):
             return text, f"n/a: tokio not run ({num(ns)} ns {'≤' if ns <= 2000 else '>'} 2 µs)"
         ok = ns <= 2000 and 4 * ns <= tokio["ns"]
         return text, f"{'yes' if ok else 'no'} ({num(ns)} ns, tokio ÷ ours {ratio(tokio['ns'] / ns)})"
+    if workload == "taskgroup":
+        text = "≤ 1.2 × our spawn; ≤ 150 B/task; ≤ 0.5 × tokio"
+        checks = [f"{per_task:.0f} B/task"]
+        ok = per_task <= 150
+        if spawn is not None:
+            ok = ok and ns <= 1.2 * spawn["ns"]
+            checks.insert(0, f"{ratio(ns / spawn['ns'])} spawn")
+        tokio = peer.get("tokio")
+        if tokio is not None:
+            ok = ok and ns <= 0.5 * tokio["ns"]
+            checks.append(f"{ratio(ns / tokio['ns'])} tokio")
+        return text, f"{'yes' if ok else 'no'} ({', '.join(checks)})"
     if workload in ("queue", "lock"):
         # queue: tokio's bounded mpsc; lock: tokio's Mutex (both current_thread).
         factor = 0.8 if workload == "queue" else 0.5
@@ -206,7 +218,7 @@ def main():
         rss = f"{ours['rss_kb'] / 1024:,.1f} MB"
         if w in PER_TASK_RSS:
             rss += f" ({ours['rss_kb'] * 1024 / ours['n']:,.0f} B/task)"
-        t = target(w, ours, peer, floor)
+        t = target(w, ours, peer, floor, med.get((OURS, "spawn")))
         goals.append([label, f"{int(ours['n']):,}", f"{ours['clean']}/{ours['total']}",
                       num(ours["ns"]) + ours["star"], rss] + (list(t) if t else ["-", "-"]))
         if t:
