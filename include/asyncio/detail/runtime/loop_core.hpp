@@ -158,7 +158,7 @@ public:
 protected:
     friend struct LoopTestAccess;
     // Drops the inbox's and the link's references: the public face calls it last.
-    ~LoopCore();
+    virtual ~LoopCore();
 
 private:
     void run_once();
