@@ -1,4 +1,4 @@
-// expect: task_group\(\) runs nothing until it is awaited
+// expect: (task_group\(\)|a coroutine object) runs nothing until it is awaited
 // A task group that is never awaited runs nothing.
 #include <asyncio.hpp>
 
