@@ -34,6 +34,7 @@ Backend::Backend() : m_uv(std::make_unique<Uv>()) {
 Backend::~Backend() {
     uv_close(reinterpret_cast<uv_handle_t*>(&m_uv->async), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&m_uv->timer), nullptr);
+    // The io layer closed its handles when the loop closed; this runs their close callbacks.
     uv_run(&m_uv->loop, UV_RUN_DEFAULT);
     uv_loop_close(&m_uv->loop);
 }
@@ -56,6 +57,10 @@ void Backend::poll() {
     uv_run(&m_uv->loop, UV_RUN_ONCE);
     uv_timer_stop(&m_uv->timer);
 }
+
+void Backend::poll_nowait() { uv_run(&m_uv->loop, UV_RUN_NOWAIT); }
+
+uv_loop_t* Backend::uv_loop() noexcept { return &m_uv->loop; }
 
 void Backend::wake() noexcept { uv_async_send(&m_uv->async); }
 

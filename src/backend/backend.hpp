@@ -4,6 +4,8 @@
 
 #include <memory>
 
+struct uv_loop_s;
+
 namespace asyncio::detail {
 
 class Backend {
@@ -24,6 +26,10 @@ public:
     void poll();
     // Thread-safe; wake-ups coalesce until the next wait() returns.
     void wake() noexcept;
+    // Runs the callbacks of the I/O that is ready now, without blocking (a zero-timeout poll).
+    void poll_nowait();
+    // The libuv loop, for the I/O layer's handles (src/io/ sees libuv too).
+    uv_loop_s* uv_loop() noexcept;
 
 private:
     struct Uv;
