@@ -66,8 +66,11 @@ private:
 // The writing side of a connection (asyncio.StreamWriter). A handle: copies share the stream.
 class StreamWriter {
 public:
-    explicit StreamWriter(std::shared_ptr<detail::StreamCore> core) noexcept
-        : m_core(std::move(core)) {}
+    // A writer of no connection (every call raises RuntimeError), to be assigned later.
+    StreamWriter() = default;
+    // The last copy of a writer closes its transport, as asyncio's StreamWriter does when it is
+    // collected.
+    explicit StreamWriter(std::shared_ptr<detail::StreamCore> core);
 
     // Sends now what the socket takes, buffers the rest. RuntimeError after close() or
     // write_eof(); ignored once the connection was lost (drain() raises that loss).
@@ -95,6 +98,7 @@ public:
 
 private:
     std::shared_ptr<detail::StreamCore> m_core;
+    std::shared_ptr<void> m_last_copy; // its deleter closes the transport
 };
 
 // The callback of start_server(): takes the connection's reader and writer.

@@ -22,6 +22,7 @@ struct ServerCore::Listener final : IoResource {
     std::string path; // a Unix socket's, removed when the server closes
     bool listening = false;
     bool loop_gone = false;
+    bool closing = false;
 
     Listener(ServerCore* s, LoopCore& l) : server(s), loop(l) { h.handle.data = this; }
     bool is_tcp() const noexcept { return h.handle.type == UV_TCP; }
@@ -29,12 +30,15 @@ struct ServerCore::Listener final : IoResource {
     // Closes the handle; the close callback frees the listener.
     void close(bool loop_gone) noexcept {
         server = nullptr;
+        this->loop_gone = this->loop_gone || loop_gone;
+        if (closing)
+            return;
+        closing = true;
         if (!path.empty()) {
             struct stat st {};
             if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
                 ::unlink(path.c_str());
         }
-        this->loop_gone = loop_gone;
         uv_close(&h.handle, [](uv_handle_t* handle) {
             auto* self = static_cast<Listener*>(handle->data);
             if (!self->loop_gone)

@@ -358,7 +358,7 @@ void StreamTransport::schedule_connection_lost(std::exception_ptr exc) {
     if (m_conn_lost)
         return;
     m_conn_lost = true;
-    if (!m_started) {
+    if (!m_started || m_loop_gone || m_loop.is_closed()) {
         m_lost_called = true;
         close_handle();
         return;

@@ -68,17 +68,28 @@ void StreamProtocol::resume_writing() {
 
 namespace {
 detail::StreamTransport& transport_of(const std::shared_ptr<detail::StreamCore>& core) {
-    if (!core->m_transport)
+    if (!core || !core->m_transport)
         throw RuntimeError("the stream has no transport");
     return *core->m_transport;
 }
 } // namespace
 
+StreamWriter::StreamWriter(std::shared_ptr<detail::StreamCore> core)
+    : m_core(std::move(core)), m_last_copy(static_cast<void*>(nullptr), [c = m_core](void*) {
+          try {
+              if (c && c->m_transport && !c->m_transport->is_closing())
+                  c->m_transport->close();
+          } catch (...) { // the loop is going: its close() closes the socket
+          }
+      }) {}
+
 void StreamWriter::write(std::string_view data) { transport_of(m_core).write(data); }
 void StreamWriter::write_eof() { transport_of(m_core).write_eof(); }
 bool StreamWriter::can_write_eof() const noexcept { return true; }
 void StreamWriter::close() { transport_of(m_core).close(); }
-bool StreamWriter::is_closing() const noexcept { return transport_of(m_core).is_closing(); }
+bool StreamWriter::is_closing() const noexcept {
+    return !m_core || !m_core->m_transport || m_core->m_transport->is_closing();
+}
 Address StreamWriter::peername() const { return transport_of(m_core).peername(); }
 Address StreamWriter::sockname() const { return transport_of(m_core).sockname(); }
 Transport& StreamWriter::transport() const { return transport_of(m_core); }
@@ -154,15 +165,15 @@ Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string pat
 Coro<Server> start_server(ClientConnectedCb client_connected_cb, std::string host, int port,
                           ServerOptions options) {
     auto cb = std::make_shared<ClientConnectedCb>(std::move(client_connected_cb));
-    return get_running_loop().create_server(stream_factory(options.limit, std::move(cb)),
-                                            std::move(host), port, options);
+    co_return co_await get_running_loop().create_server(
+        stream_factory(options.limit, std::move(cb)), std::move(host), port, options);
 }
 
 Coro<Server> start_unix_server(ClientConnectedCb client_connected_cb, std::string path,
                                ServerOptions options) {
     auto cb = std::make_shared<ClientConnectedCb>(std::move(client_connected_cb));
-    return get_running_loop().create_unix_server(stream_factory(options.limit, std::move(cb)),
-                                                 std::move(path), options);
+    co_return co_await get_running_loop().create_unix_server(
+        stream_factory(options.limit, std::move(cb)), std::move(path), options);
 }
 
 } // namespace asyncio
