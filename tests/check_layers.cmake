@@ -13,7 +13,7 @@ set(public_loop events runners)
 set(public_aws sleep timeouts gather graph shield wait as_completed threads threadsafe wrap_future
                taskgroups)
 set(public_sync locks queues)
-set(public_io streams protocols transports)
+set(public_io streams protocols transports servers)
 set(public_process subprocess)
 set(public_signal signals)
 

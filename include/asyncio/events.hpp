@@ -107,6 +107,29 @@ struct ExceptionContext {
 
 class EventLoop;
 class Runner;
+class BaseProtocol;
+class Transport;
+class Server;
+struct Address;
+struct AddrInfo;
+
+namespace detail {
+using ProtocolFactoryFn = std::function<std::unique_ptr<BaseProtocol>()>;
+// The protocol type a factory makes (it returns std::unique_ptr<P>).
+template <class F>
+using protocol_t = typename std::invoke_result_t<F&>::element_type;
+} // namespace detail
+
+// Options of loop.create_server() and start_server() (`limit` is the streams' buffer limit, which
+// create_server() does not use). As in asyncio, SO_REUSEADDR is always set on TCP listeners.
+struct ServerOptions {
+    std::size_t limit = 64 * 1024;
+    int backlog = 100;
+    bool reuse_address = true;
+    bool reuse_port = false;
+    bool start_serving = true;
+};
+
 using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
 
 struct LoopOptions {
@@ -260,6 +283,31 @@ public:
     void call_exception_handler(const ExceptionContext& context) noexcept;
     void default_exception_handler(const ExceptionContext& context) noexcept;
 
+    // ---- networking (the io layer: <asyncio/servers.hpp>, <asyncio/transports.hpp>) ----
+    // Connects to host:port (a name is resolved with getaddrinfo(), its addresses tried in
+    // turn) and gives the transport with the protocol `factory()` made, once connection_made()
+    // has run. The transport owns the protocol.
+    // Cancellation: the socket is closed; no protocol is made.
+    template <class F>
+    Coro<std::pair<Transport&, detail::protocol_t<F>&>>
+    create_connection(F factory, std::string host, int port);
+    template <class F>
+    Coro<std::pair<Transport&, detail::protocol_t<F>&>> create_unix_connection(F factory,
+                                                                               std::string path);
+    // Listens on host:port (empty host: every interface; port 0: a free port); each connection
+    // gets a protocol from `factory`.
+    // Cancellation: nothing is left listening.
+    template <class F>
+    Coro<Server> create_server(F factory, std::string host, int port, ServerOptions options = {});
+    template <class F>
+    Coro<Server> create_unix_server(F factory, std::string path, ServerOptions options = {});
+    // libuv's resolver (its thread pool); GaiError naming the host when nothing resolves.
+    // Cancellation: the request is cancelled.
+    Coro<std::vector<AddrInfo>> getaddrinfo(std::string host, int port, int family = 0,
+                                            int type = 0, int proto = 0, int flags = 0);
+    // (host, service) of a numeric address.
+    Coro<std::pair<std::string, std::string>> getnameinfo(Address addr, int flags = 0);
+
     // Cancels every pending task and runs until they are done, reporting their failures
     // ("unhandled exception during asyncio.run() shutdown"). Used by run().
     void cancel_all_tasks();
@@ -277,6 +325,10 @@ private:
     TimerHandle schedule_at(detail::HandleImpl* h, double when);
     Handle schedule_threadsafe(detail::HandleImpl* h);
     Coro<> shutdown_default_executor_for(std::optional<double> timeout);
+    Coro<Transport*> connect_erased(detail::ProtocolFactoryFn factory, std::string host, int port,
+                                    bool unix_socket);
+    Coro<Server> serve_erased(detail::ProtocolFactoryFn factory, std::string host, int port,
+                              ServerOptions options, bool unix_socket);
 
     ExceptionHandler m_handler;
     detail::SignalHandlers m_signals{*this};

@@ -1,10 +1,12 @@
 // asyncio.exceptions: the error types of the library.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -157,6 +159,72 @@ public:
 class BrokenBarrierError : public RuntimeError {
 public:
     using RuntimeError::RuntimeError;
+};
+
+// ---- I/O errors (Python's OSError family, as asyncio raises them) ----
+
+// An operating-system error: code().value() is the errno (Python's OSError.errno), in the
+// generic category. Raised by the networking layer; its kinds below mirror Python's subclasses.
+class OSError : public std::system_error {
+public:
+    OSError(int err, const std::string& what)
+        : std::system_error(err, std::generic_category(), what) {}
+    OSError(std::error_code code, const std::string& what) : std::system_error(code, what) {}
+};
+class ConnectionError : public OSError {
+public:
+    using OSError::OSError;
+};
+class ConnectionRefusedError : public ConnectionError {
+public:
+    using ConnectionError::ConnectionError;
+};
+class ConnectionResetError : public ConnectionError {
+public:
+    using ConnectionError::ConnectionError;
+};
+class ConnectionAbortedError : public ConnectionError {
+public:
+    using ConnectionError::ConnectionError;
+};
+class BrokenPipeError : public ConnectionError {
+public:
+    using ConnectionError::ConnectionError;
+};
+
+// The category of getaddrinfo()'s EAI_* codes (its messages are gai_strerror()'s).
+const std::error_category& gai_category() noexcept;
+
+// Name resolution failed (Python's socket.gaierror): code() is the EAI_* code in
+// gai_category(); what() names the host.
+class GaiError : public OSError {
+public:
+    GaiError(int eai, const std::string& what)
+        : OSError(std::error_code(eai, gai_category()), what) {}
+};
+
+// readexactly() met EOF first: partial() holds what was read, expected() what was asked for.
+class IncompleteReadError : public std::runtime_error {
+public:
+    IncompleteReadError(std::string partial, std::optional<std::size_t> expected);
+    const std::string& partial() const noexcept { return m_partial; }
+    std::optional<std::size_t> expected() const noexcept { return m_expected; }
+
+private:
+    std::string m_partial;
+    std::optional<std::size_t> m_expected;
+};
+
+// readuntil() found no separator within the stream's limit: consumed() bytes are still
+// buffered.
+class LimitOverrunError : public std::runtime_error {
+public:
+    LimitOverrunError(const std::string& message, std::size_t consumed)
+        : std::runtime_error(message), m_consumed(consumed) {}
+    std::size_t consumed() const noexcept { return m_consumed; }
+
+private:
+    std::size_t m_consumed;
 };
 
 } // namespace asyncio

@@ -49,6 +49,7 @@ Backend::~Backend() {
         unwatch_signal(m_uv->signals.begin()->first);
     uv_close(reinterpret_cast<uv_handle_t*>(&m_uv->async), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&m_uv->timer), nullptr);
+    // The io layer closed its handles when the loop closed; this runs their close callbacks.
     uv_run(&m_uv->loop, UV_RUN_DEFAULT);
     uv_loop_close(&m_uv->loop);
 }
@@ -72,9 +73,11 @@ void Backend::poll() {
     uv_timer_stop(&m_uv->timer);
 }
 
-void Backend::wake() noexcept { uv_async_send(&m_uv->async); }
-
 void Backend::poll_nowait() { uv_run(&m_uv->loop, UV_RUN_NOWAIT); }
+
+uv_loop_t* Backend::uv_loop() noexcept { return &m_uv->loop; }
+
+void Backend::wake() noexcept { uv_async_send(&m_uv->async); }
 
 void Backend::watch_signal(int signum, SignalCallback callback, void* context) {
     if (m_uv->signals.count(signum))

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+struct uv_loop_s;
+
 namespace asyncio::detail {
 
 class Backend {
@@ -34,6 +36,8 @@ public:
     using SignalCallback = void (*)(void* context, int signum);
     void watch_signal(int signum, SignalCallback callback, void* context);
     void unwatch_signal(int signum) noexcept;
+    // The libuv loop, for the I/O layer's handles (src/io/ sees libuv too).
+    uv_loop_s* uv_loop() noexcept;
 
 private:
     struct Uv;

@@ -95,6 +95,8 @@ void LoopCore::run_once() {
         poll_signals();
     if (m_ready.empty() && !m_stopping)
         wait_for_work();
+    else if (m_io_count > 0) [[unlikely]]
+        poll_io(); // its callbacks may make more ready: they run below
     if (!m_timers.empty())
         process_timers();
     // Only what is ready now runs in this iteration; what it schedules runs in the next.
@@ -111,12 +113,27 @@ void LoopCore::wait_for_work() {
     if (m_timers.empty()) {
         wait_os(-1.0);
     } else if (double delay = m_timers.top_when() - time(); delay > 0) {
-        if (m_virtual && m_external.load(std::memory_order_relaxed) == 0)
+        if (m_virtual && m_external.load(std::memory_order_relaxed) == 0 && m_io_count == 0)
             m_vnow = m_timers.top_when();
         else
             wait_os(delay);
     }
     drain_inbox();
+    if (m_virtual && m_io_count > 0)
+        follow_real_time();
+}
+
+void LoopCore::poll_io() {
+    m_backend->poll_nowait();
+    if (m_virtual)
+        follow_real_time();
+}
+
+void LoopCore::follow_real_time() noexcept {
+    double now = monotonic();
+    if (m_real_mark > 0.0)
+        m_vnow += now - m_real_mark;
+    m_real_mark = now;
 }
 
 void LoopCore::run_timed(std::size_t n) {
@@ -148,14 +165,16 @@ void LoopCore::wait_os(double timeout) {
         auto limit = timeout >= 0 ? spin_limit_for(timeout) : spin_limit;
         m_inbox_active = spin_until([this] { return m_inbox->has_items(); }, limit);
     }
+    // With I/O open, virtual time follows the real clock through follow_real_time() instead.
+    bool add_elapsed = m_virtual && m_io_count == 0;
     if (m_inbox_active || !m_inbox->prepare_sleep()) { // something was posted meanwhile
-        if (m_virtual)
+        if (add_elapsed)
             m_vnow += monotonic() - start;
         return;
     }
     m_backend->wait(timeout);
     m_inbox->end_sleep();
-    if (m_virtual) // something outside the loop is in flight: virtual time runs at the real rate
+    if (add_elapsed) // something outside the loop is in flight: virtual time runs at the real rate
         m_vnow += monotonic() - start;
 }
 
@@ -219,6 +238,11 @@ void LoopCore::untrack(ExternalWork* w) noexcept {
 void LoopCore::close_engine() noexcept {
     m_closed = true;
     InboxItem* left = m_inbox->close();
+    // Open sockets and servers release their OS handles; the backend finishes closing them.
+    while (IoResource* r = m_io.front()) {
+        remove_io(r);
+        r->close_for_loop();
+    }
     // Work still in flight can no longer deliver: it lets go of the loop's objects here, on the
     // loop's thread.
     while (ExternalWork* w = m_external_work.front()) {

@@ -18,6 +18,7 @@
 #include "../base/runnable.hpp"
 #include "external_work.hpp"
 #include "inbox.hpp"
+#include "io_resource.hpp"
 #include "ready_queue.hpp"
 #include "timer_heap.hpp"
 
@@ -73,7 +74,9 @@ struct LoopReport {
 // The engine. One iteration (run_once):
 // 1. take what other threads queued (one atomic load when there is none);
 // 2. only if nothing is ready: wait in the OS for the next deadline, a wake-up or I/O (on virtual
-//    time with nothing in flight outside the loop: jump the clock to the next deadline);
+//    time with nothing in flight outside the loop: jump the clock to the next deadline); while
+//    something is ready and an I/O resource is open: poll the OS without blocking (CPython's
+//    select with timeout 0), so I/O is seen within one iteration however busy the loop is;
 // 3. move every due timer to the ready queue;
 // 4. run exactly the items that are ready now; what they schedule runs in the next iteration.
 // Not thread-safe: other threads reach it only through inbox().
@@ -147,6 +150,22 @@ public:
     void unwatch_signal(int signum) noexcept;
     static constexpr unsigned k_signal_poll_interval = 1024;
 
+    // ---- I/O (the io layer's sockets, servers and resolver requests) ----
+    // An open resource makes every iteration poll the OS and virtual time run at the real rate.
+    void add_io(IoResource* r) noexcept {
+        m_io.push_back(r);
+        ++m_io_count;
+    }
+    void remove_io(IoResource* r) noexcept {
+        if (!r->registered())
+            return;
+        m_io.remove(r);
+        if (--m_io_count == 0)
+            m_real_mark = 0.0;
+    }
+    // The OS side of the loop, for the io layer (its type is private to src/).
+    Backend& backend() const noexcept { return *m_backend; }
+
     // ---- running ----
     // Runs iterations until stop(); marks the loop running on this thread meanwhile.
     void run_until_stopped();
@@ -167,6 +186,9 @@ private:
     [[gnu::noinline]] void wait_for_work();
     [[gnu::noinline]] void run_timed(std::size_t n);
     void process_timers();
+    // With an I/O resource open: the zero-timeout poll, and virtual time following the real clock.
+    [[gnu::noinline]] void poll_io();
+    void follow_real_time() noexcept;
     void drain_inbox();
     void wait_os(double timeout);
     [[gnu::noinline]] void poll_signals();
@@ -186,6 +208,9 @@ private:
     unsigned m_poll_countdown = 0; // iterations until the next poll; 0 while nothing is watched
     double m_vnow = 0.0;
     std::atomic<int> m_external{0};
+    std::size_t m_io_count = 0;
+    double m_real_mark = 0.0; // virtual time with I/O open: the real time it last followed
+    IntrusiveList<IoResource> m_io;
     IntrusiveList<ExternalWork> m_external_work;
     std::atomic<std::thread::id> m_thread;
     LoopLink* m_link;
