@@ -63,20 +63,19 @@ struct Recorder : asyncio::Protocol {
 };
 
 // test_create_connection / test_create_server: made first, data, eof, lost last.
-// DISABLED: both tests below fail with a corrupted string (under investigation: a create_server
-// factory that captures state, awaited from this file).
+// The factories that capture by value are named before the co_await: g++ 12 destroys a lambda
+// written inside a co_await expression once too often (its captures twice), see porting.md.
 Coro<> callback_order(std::shared_ptr<std::vector<std::string>> slog,
                       std::shared_ptr<asyncio::Future<void>> slost) {
     asyncio::EventLoop& loop = asyncio::get_running_loop();
-    auto server = co_await loop.create_server(
-        [slog, slost] {
-            auto p = std::make_unique<Recorder>();
-            p->log = slog;
-            p->echo = true;
-            p->lost = slost;
-            return p;
-        },
-        "127.0.0.1", 0);
+    auto factory = [slog, slost] {
+        auto p = std::make_unique<Recorder>();
+        p->log = slog;
+        p->echo = true;
+        p->lost = slost;
+        return p;
+    };
+    auto server = co_await loop.create_server(factory, "127.0.0.1", 0);
     auto [transport, proto] = co_await loop.create_connection(
         [] { return std::make_unique<Recorder>(); }, "127.0.0.1", server.sockets().at(0).port);
     EXPECT_EQ(joined(*proto.log), "made");
@@ -96,7 +95,7 @@ Coro<> callback_order(std::shared_ptr<std::vector<std::string>> slog,
     co_await server.wait_closed();
 }
 
-TEST_F(ProtocolsTest, DISABLED_CallbackOrder) {
+TEST_F(ProtocolsTest, CallbackOrder) {
     auto server_log = std::make_shared<std::vector<std::string>>();
     auto server_lost = std::make_shared<asyncio::Future<void>>(loop->create_future<void>());
     run(bounded(callback_order(server_log, server_lost)));
@@ -107,14 +106,13 @@ TEST_F(ProtocolsTest, DISABLED_CallbackOrder) {
 Coro<> callback_exception(std::shared_ptr<std::vector<std::string>> slog) {
     asyncio::EventLoop& loop = asyncio::get_running_loop();
     auto lost = std::make_shared<asyncio::Future<void>>(loop.create_future<void>());
-    auto server = co_await loop.create_server(
-        [slog, lost] {
-            auto p = std::make_unique<Recorder>();
-            p->log = slog;
-            p->lost = lost;
-            return p;
-        },
-        "127.0.0.1", 0);
+    auto factory = [slog, lost] {
+        auto p = std::make_unique<Recorder>();
+        p->log = slog;
+        p->lost = lost;
+        return p;
+    };
+    auto server = co_await loop.create_server(factory, "127.0.0.1", 0);
     auto [reader, writer] =
         co_await asyncio::open_connection("127.0.0.1", server.sockets().at(0).port);
     writer.write("boom");
@@ -124,7 +122,7 @@ Coro<> callback_exception(std::shared_ptr<std::vector<std::string>> slog) {
     co_await server.wait_closed();
 }
 
-TEST_F(ProtocolsTest, DISABLED_CallbackExceptionClosesTransport) {
+TEST_F(ProtocolsTest, CallbackExceptionClosesTransport) {
     auto log = std::make_shared<std::vector<std::string>>();
     run(bounded(callback_exception(log)));
     EXPECT_EQ(joined(*log), "made,lost(error)");
@@ -189,13 +187,13 @@ TEST_F(ProtocolsTest, BufferedProtocol) {
         };
         auto server = co_await asyncio::start_server(handler, "127.0.0.1", 0);
         auto lost = std::make_shared<asyncio::Future<void>>(loop.create_future<void>());
-        auto [t, p] = co_await loop.create_connection(
-            [lost] {
-                auto b = std::make_unique<Buffered>();
-                b->lost = lost;
-                return b;
-            },
-            "127.0.0.1", server.sockets().at(0).port);
+        auto factory = [lost] { // named: see CallbackOrder
+            auto b = std::make_unique<Buffered>();
+            b->lost = lost;
+            return b;
+        };
+        auto [t, p] =
+            co_await loop.create_connection(factory, "127.0.0.1", server.sockets().at(0).port);
         auto data = p.data;
         (void)t;
         co_await *lost;

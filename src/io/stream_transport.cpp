@@ -381,6 +381,12 @@ void StreamTransport::call_connection_lost(std::exception_ptr exc) noexcept {
         m_server->detach(this);
         m_server.reset();
     }
+    // As asyncio's transport forgets its protocol once connection_lost() has run: what the
+    // protocol holds (a stream's writer holds this transport) is released with it. The caller
+    // holds a reference on this transport meanwhile.
+    m_stream_protocol = nullptr;
+    m_buffered = nullptr;
+    std::unique_ptr<BaseProtocol> dropped = std::move(m_protocol);
 }
 
 void StreamTransport::close_handle() noexcept {
@@ -397,12 +403,18 @@ void StreamTransport::close_handle() noexcept {
 }
 
 void StreamTransport::close_for_loop() noexcept {
+    IntrusivePtr<StreamTransport> hold(this); // dropping the protocol may drop a reference
     m_loop_gone = true;
     m_closing = true;
     m_conn_lost = true;
     m_lost_called = true;
     m_server.reset();
     close_handle();
+    // The loop is gone: the protocol is never called again, and what it holds (a stream's
+    // writer holds this transport) must not keep the transport alive past the handle's close.
+    m_stream_protocol = nullptr;
+    m_buffered = nullptr;
+    std::unique_ptr<BaseProtocol> dropped = std::move(m_protocol);
 }
 
 Address StreamTransport::peername() const {
