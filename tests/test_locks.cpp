@@ -75,6 +75,26 @@ Coro<void> event_append(Event* ev, Ints* result, int tag) {
         result->push_back(tag);
 }
 
+// Runs f, which must throw E with exactly `message`.
+template <class E, class F>
+void expect_raises(F f, const char* message) {
+    try {
+        f();
+        ADD_FAILURE() << "no exception";
+    } catch (const E& e) {
+        EXPECT_STREQ(e.what(), message);
+    }
+}
+
+// CPython's test_release_no_waiters of Lock and Semaphore.
+template <class P>
+Coro<void> release_no_waiters(P* p) {
+    co_await p->acquire();
+    EXPECT_TRUE(p->locked());
+    p->release();
+    EXPECT_FALSE(p->locked());
+}
+
 template <class T>
 int done_true(const Task<T>& t) {
     return t.done() && t.result();
@@ -229,22 +249,12 @@ TEST_F(LocksTest, LockTests_test_finished_waiter_cancelled) {
 
 TEST_F(LocksTest, LockTests_test_release_not_acquired) {
     Lock lock;
-    EXPECT_THROW(lock.release(), asyncio::RuntimeError);
-    try {
-        lock.release();
-    } catch (const asyncio::RuntimeError& e) {
-        EXPECT_STREQ(e.what(), "Lock is not acquired.");
-    }
+    expect_raises<asyncio::RuntimeError>([&] { lock.release(); }, "Lock is not acquired.");
 }
 
 TEST_F(LocksTest, LockTests_test_release_no_waiters) {
     Lock lock;
-    run([](Lock* lock) -> Coro<void> {
-        co_await lock->acquire();
-        EXPECT_TRUE(lock->locked());
-        lock->release();
-        EXPECT_FALSE(lock->locked());
-    }(&lock));
+    run(release_no_waiters(&lock));
 }
 
 TEST_F(LocksTest, LockTests_test_context_manager) {
@@ -871,12 +881,8 @@ TEST_F(LocksTest, SemaphoreTests_test_repr) {
 }
 
 TEST_F(LocksTest, SemaphoreTests_test_semaphore_value) {
-    EXPECT_THROW(Semaphore(-1), asyncio::ValueError);
-    try {
-        Semaphore sem(-1);
-    } catch (const asyncio::ValueError& e) {
-        EXPECT_STREQ(e.what(), "Semaphore initial value must be >= 0");
-    }
+    expect_raises<asyncio::ValueError>([] { Semaphore sem(-1); },
+                                       "Semaphore initial value must be >= 0");
 }
 
 TEST_F(LocksTest, SemaphoreTests_test_acquire) {
@@ -981,22 +987,13 @@ TEST_F(LocksTest, SemaphoreTests_test_acquire_no_hang) {
 
 TEST_F(LocksTest, SemaphoreTests_test_release_not_acquired) {
     BoundedSemaphore sem;
-    EXPECT_THROW(sem.release(), asyncio::ValueError);
-    try {
-        sem.release();
-    } catch (const asyncio::ValueError& e) {
-        EXPECT_STREQ(e.what(), "BoundedSemaphore released too many times");
-    }
+    expect_raises<asyncio::ValueError>([&] { sem.release(); },
+                                       "BoundedSemaphore released too many times");
 }
 
 TEST_F(LocksTest, SemaphoreTests_test_release_no_waiters) {
     Semaphore sem;
-    run([](Semaphore* sem) -> Coro<void> {
-        co_await sem->acquire();
-        EXPECT_TRUE(sem->locked());
-        sem->release();
-        EXPECT_FALSE(sem->locked());
-    }(&sem));
+    run(release_no_waiters(&sem));
 }
 
 Coro<void> fifo_coro(Semaphore* sem, std::vector<std::string>* result, std::string tag) {
