@@ -95,6 +95,17 @@ Coro<void> release_no_waiters(P* p) {
     EXPECT_FALSE(p->locked());
 }
 
+// CPython's test_context_manager of Lock and Condition: `async with` is scoped().
+template <class P>
+Coro<void> context_manager(P* p) {
+    EXPECT_FALSE(p->locked());
+    {
+        auto held = co_await p->scoped();
+        EXPECT_TRUE(p->locked());
+    }
+    EXPECT_FALSE(p->locked());
+}
+
 template <class T>
 int done_true(const Task<T>& t) {
     return t.done() && t.result();
@@ -259,14 +270,7 @@ TEST_F(LocksTest, LockTests_test_release_no_waiters) {
 
 TEST_F(LocksTest, LockTests_test_context_manager) {
     Lock lock;
-    run([](Lock* lock) -> Coro<void> {
-        EXPECT_FALSE(lock->locked());
-        {
-            auto held = co_await lock->scoped();
-            EXPECT_TRUE(lock->locked());
-        }
-        EXPECT_FALSE(lock->locked());
-    }(&lock));
+    run(context_manager(&lock));
 }
 
 // Not in CPython: a waiter cancelled after it was woken, with nobody behind it, leaves the lock
@@ -667,14 +671,7 @@ TEST_F(LocksTest, ConditionTests_test_repr) {
 
 TEST_F(LocksTest, ConditionTests_test_context_manager) {
     Condition cond;
-    run([](Condition* cond) -> Coro<void> {
-        EXPECT_FALSE(cond->locked());
-        {
-            auto held = co_await cond->scoped();
-            EXPECT_TRUE(cond->locked());
-        }
-        EXPECT_FALSE(cond->locked());
-    }(&cond));
+    run(context_manager(&cond));
 }
 
 Coro<void> explicit_lock_case(Lock* lock, Condition* cond) {
