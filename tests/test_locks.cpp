@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "asyncio_test.hpp"
@@ -72,6 +73,37 @@ Coro<void> event_append(Event* ev, Ints* result, int tag) {
     bool ok = co_await ev->wait();
     if (ok)
         result->push_back(tag);
+}
+
+// Runs f, which must throw E with exactly `message`.
+template <class E, class F>
+void expect_raises(F f, const char* message) {
+    try {
+        f();
+        ADD_FAILURE() << "no exception";
+    } catch (const E& e) {
+        EXPECT_STREQ(e.what(), message);
+    }
+}
+
+// CPython's test_release_no_waiters of Lock and Semaphore.
+template <class P>
+Coro<void> release_no_waiters(P* p) {
+    co_await p->acquire();
+    EXPECT_TRUE(p->locked());
+    p->release();
+    EXPECT_FALSE(p->locked());
+}
+
+// CPython's test_context_manager of Lock and Condition: `async with` is scoped().
+template <class P>
+Coro<void> context_manager(P* p) {
+    EXPECT_FALSE(p->locked());
+    {
+        auto held = co_await p->scoped();
+        EXPECT_TRUE(p->locked());
+    }
+    EXPECT_FALSE(p->locked());
 }
 
 template <class T>
@@ -228,34 +260,17 @@ TEST_F(LocksTest, LockTests_test_finished_waiter_cancelled) {
 
 TEST_F(LocksTest, LockTests_test_release_not_acquired) {
     Lock lock;
-    EXPECT_THROW(lock.release(), asyncio::RuntimeError);
-    try {
-        lock.release();
-    } catch (const asyncio::RuntimeError& e) {
-        EXPECT_STREQ(e.what(), "Lock is not acquired.");
-    }
+    expect_raises<asyncio::RuntimeError>([&] { lock.release(); }, "Lock is not acquired.");
 }
 
 TEST_F(LocksTest, LockTests_test_release_no_waiters) {
     Lock lock;
-    run([](Lock* lock) -> Coro<void> {
-        co_await lock->acquire();
-        EXPECT_TRUE(lock->locked());
-        lock->release();
-        EXPECT_FALSE(lock->locked());
-    }(&lock));
+    run(release_no_waiters(&lock));
 }
 
 TEST_F(LocksTest, LockTests_test_context_manager) {
     Lock lock;
-    run([](Lock* lock) -> Coro<void> {
-        EXPECT_FALSE(lock->locked());
-        {
-            auto held = co_await lock->scoped();
-            EXPECT_TRUE(lock->locked());
-        }
-        EXPECT_FALSE(lock->locked());
-    }(&lock));
+    run(context_manager(&lock));
 }
 
 // Not in CPython: a waiter cancelled after it was woken, with nobody behind it, leaves the lock
@@ -656,14 +671,7 @@ TEST_F(LocksTest, ConditionTests_test_repr) {
 
 TEST_F(LocksTest, ConditionTests_test_context_manager) {
     Condition cond;
-    run([](Condition* cond) -> Coro<void> {
-        EXPECT_FALSE(cond->locked());
-        {
-            auto held = co_await cond->scoped();
-            EXPECT_TRUE(cond->locked());
-        }
-        EXPECT_FALSE(cond->locked());
-    }(&cond));
+    run(context_manager(&cond));
 }
 
 Coro<void> explicit_lock_case(Lock* lock, Condition* cond) {
@@ -870,12 +878,8 @@ TEST_F(LocksTest, SemaphoreTests_test_repr) {
 }
 
 TEST_F(LocksTest, SemaphoreTests_test_semaphore_value) {
-    EXPECT_THROW(Semaphore(-1), asyncio::ValueError);
-    try {
-        Semaphore sem(-1);
-    } catch (const asyncio::ValueError& e) {
-        EXPECT_STREQ(e.what(), "Semaphore initial value must be >= 0");
-    }
+    expect_raises<asyncio::ValueError>([] { Semaphore sem(-1); },
+                                       "Semaphore initial value must be >= 0");
 }
 
 TEST_F(LocksTest, SemaphoreTests_test_acquire) {
@@ -980,22 +984,13 @@ TEST_F(LocksTest, SemaphoreTests_test_acquire_no_hang) {
 
 TEST_F(LocksTest, SemaphoreTests_test_release_not_acquired) {
     BoundedSemaphore sem;
-    EXPECT_THROW(sem.release(), asyncio::ValueError);
-    try {
-        sem.release();
-    } catch (const asyncio::ValueError& e) {
-        EXPECT_STREQ(e.what(), "BoundedSemaphore released too many times");
-    }
+    expect_raises<asyncio::ValueError>([&] { sem.release(); },
+                                       "BoundedSemaphore released too many times");
 }
 
 TEST_F(LocksTest, SemaphoreTests_test_release_no_waiters) {
     Semaphore sem;
-    run([](Semaphore* sem) -> Coro<void> {
-        co_await sem->acquire();
-        EXPECT_TRUE(sem->locked());
-        sem->release();
-        EXPECT_FALSE(sem->locked());
-    }(&sem));
+    run(release_no_waiters(&sem));
 }
 
 Coro<void> fifo_coro(Semaphore* sem, std::vector<std::string>* result, std::string tag) {
@@ -1172,6 +1167,34 @@ TEST_F(LocksTest, SemaphoreStress_10000_tasks_random_cancellations) {
 constexpr int N = 5;
 
 Coro<int> barrier_wait(Barrier* b) { co_return co_await b->wait(); }
+
+// CPython's BarrierTests.gather_tasks: n tasks of coro(st), awaited together.
+template <class S>
+Coro<void> gather_tasks(int n, S* st, std::type_identity_t<Coro<void> (*)(S*)> coro) {
+    std::vector<Task<void>> tasks;
+    for (int i = 0; i < n; ++i)
+        tasks.push_back(asyncio::create_task(coro(st)));
+    co_await asyncio::gather(tasks);
+}
+
+// The first phase of test_abort_barrier_when_exception(_then_resetting): the task that gets
+// index N/2 fails and aborts the barrier; the others see BrokenBarrierError.
+Coro<void> abort_on_exception(Barrier* barrier, int* results1, int* results2) {
+    bool failed = false;
+    try {
+        int i = co_await barrier->wait();
+        if (i == N / 2)
+            throw std::runtime_error("RuntimeError");
+        co_await barrier->wait();
+        ++*results1;
+    } catch (const BrokenBarrierError&) {
+        ++*results2;
+    } catch (const std::runtime_error&) {
+        failed = true;
+    }
+    if (failed)
+        barrier->abort();
+}
 
 TEST_F(LocksTest, BarrierTests_test_repr) {
     Barrier barrier(N);
@@ -1353,22 +1376,17 @@ TEST_F(LocksTest, BarrierTests_test_blocking_tasks_while_draining) {
         Barrier barrier_nowaiting{N - 2};
         int rewait_n = 2;
     } st;
-    run([](State* st) -> Coro<void> {
-        std::vector<Task<void>> tasks;
-        for (int i = 0; i < N; ++i)
-            tasks.push_back(asyncio::create_task([](State* st) -> Coro<void> {
-                co_await st->barrier.wait();
-                if (st->rewait_n > 0) {
-                    --st->rewait_n;
-                    co_await st->barrier.wait(); // waits again, for the other tasks
-                } else {
-                    co_await st->barrier_nowaiting.wait(); // the end of draining
-                    co_await st->barrier.wait();
-                }
-            }(st)));
-        // Success: barrier_nowaiting was waited on exactly N - rewait times.
-        co_await asyncio::gather(tasks);
-    }(&st));
+    // Success: barrier_nowaiting was waited on exactly N - rewait times.
+    run(gather_tasks(N, &st, [](State* st) -> Coro<void> {
+        co_await st->barrier.wait();
+        if (st->rewait_n > 0) {
+            --st->rewait_n;
+            co_await st->barrier.wait(); // waits again, for the other tasks
+        } else {
+            co_await st->barrier_nowaiting.wait(); // the end of draining
+            co_await st->barrier.wait();
+        }
+    }));
 }
 
 TEST_F(LocksTest, BarrierTests_test_filling_tasks_cancel_one) {
@@ -1442,22 +1460,17 @@ TEST_F(LocksTest, BarrierTests_test_reset_barrier_when_tasks_half_draining) {
         int results1 = 0;
         int passed = 0; // CPython reads barrier._count: the tasks still inside are N - passed
     } st;
-    run([](State* st) -> Coro<void> {
-        std::vector<Task<void>> tasks;
-        for (int i = 0; i < N; ++i)
-            tasks.push_back(asyncio::create_task([](State* st) -> Coro<void> {
-                try {
-                    co_await st->barrier.wait();
-                } catch (const BrokenBarrierError&) {
-                    ++st->results1; // the tasks still waiting
-                    co_return;
-                }
-                // A drained task, outside the barrier.
-                if (N - ++st->passed == N / 2)
-                    st->barrier.reset();
-            }(st)));
-        co_await asyncio::gather(tasks);
-    }(&st));
+    run(gather_tasks(N, &st, [](State* st) -> Coro<void> {
+        try {
+            co_await st->barrier.wait();
+        } catch (const BrokenBarrierError&) {
+            ++st->results1; // the tasks still waiting
+            co_return;
+        }
+        // A drained task, outside the barrier.
+        if (N - ++st->passed == N / 2)
+            st->barrier.reset();
+    }));
     EXPECT_EQ(st.results1, N / 2);
     EXPECT_EQ(st.barrier.n_waiting(), 0);
     EXPECT_FALSE(contains(repr(st.barrier), "resetting"));
@@ -1471,32 +1484,27 @@ TEST_F(LocksTest, BarrierTests_test_reset_barrier_when_tasks_half_draining_half_
         int results2 = 0;
         int count = 0;
     } st;
-    run([](State* st) -> Coro<void> {
-        std::vector<Task<void>> tasks;
-        for (int i = 0; i < N; ++i)
-            tasks.push_back(asyncio::create_task([](State* st) -> Coro<void> {
-                bool broken = false;
-                try {
-                    co_await st->barrier.wait();
-                } catch (const BrokenBarrierError&) {
-                    broken = true;
-                }
-                if (broken) {
-                    ++st->results1; // still waiting: wait again to reach the parties
-                    co_await st->barrier.wait();
-                } else if (++st->count > N / 2) {
-                    st->barrier.reset(); // BrokenBarrierError for the waiting tasks
-                    co_await st->barrier.wait();
-                } else {
-                    try {
-                        co_await st->barrier.wait();
-                    } catch (const BrokenBarrierError&) {
-                        ++st->results2; // never: blocked tasks go on waiting
-                    }
-                }
-            }(st)));
-        co_await asyncio::gather(tasks);
-    }(&st));
+    run(gather_tasks(N, &st, [](State* st) -> Coro<void> {
+        bool broken = false;
+        try {
+            co_await st->barrier.wait();
+        } catch (const BrokenBarrierError&) {
+            broken = true;
+        }
+        if (broken) {
+            ++st->results1; // still waiting: wait again to reach the parties
+            co_await st->barrier.wait();
+        } else if (++st->count > N / 2) {
+            st->barrier.reset(); // BrokenBarrierError for the waiting tasks
+            co_await st->barrier.wait();
+        } else {
+            try {
+                co_await st->barrier.wait();
+            } catch (const BrokenBarrierError&) {
+                ++st->results2; // never: blocked tasks go on waiting
+            }
+        }
+    }));
     EXPECT_EQ(st.results1, N / 2);
     EXPECT_EQ(st.results2, 0);
     EXPECT_EQ(st.barrier.n_waiting(), 0);
@@ -1547,28 +1555,23 @@ TEST_F(LocksTest, BarrierTests_test_reset_barrier_while_tasks_draining) {
         int results3 = 0;
         int count = 0;
     } st;
-    run([](State* st) -> Coro<void> {
-        std::vector<Task<void>> tasks;
-        for (int i = 0; i < N; ++i)
-            tasks.push_back(asyncio::create_task([](State* st) -> Coro<void> {
-                co_await st->barrier.wait();
-                if (++st->count == N) {
-                    st->barrier.reset(); // the last task out of the barrier
-                    co_await st->barrier.wait();
-                } else {
-                    try {
-                        co_await st->barrier.wait(); // the second wait
-                        ++st->results1;
-                    } catch (const std::exception&) {
-                        ++st->results2; // never
-                    }
-                }
-                // Pass the barrier once more: this one must complete.
-                co_await st->barrier.wait();
-                ++st->results3;
-            }(st)));
-        co_await asyncio::gather(tasks);
-    }(&st));
+    run(gather_tasks(N, &st, [](State* st) -> Coro<void> {
+        co_await st->barrier.wait();
+        if (++st->count == N) {
+            st->barrier.reset(); // the last task out of the barrier
+            co_await st->barrier.wait();
+        } else {
+            try {
+                co_await st->barrier.wait(); // the second wait
+                ++st->results1;
+            } catch (const std::exception&) {
+                ++st->results2; // never
+            }
+        }
+        // Pass the barrier once more: this one must complete.
+        co_await st->barrier.wait();
+        ++st->results3;
+    }));
     EXPECT_FALSE(st.barrier.broken());
     EXPECT_EQ(st.results1, N - 1);
     EXPECT_EQ(st.results2, 0);
@@ -1593,28 +1596,23 @@ TEST_F(LocksTest, BarrierTests_test_abort_barrier_when_tasks_half_draining_half_
         int results2 = 0;
         int count = 0;
     } st;
-    run([](State* st) -> Coro<void> {
-        std::vector<Task<void>> tasks;
-        for (int i = 0; i < N; ++i)
-            tasks.push_back(asyncio::create_task([](State* st) -> Coro<void> {
-                try {
-                    co_await st->barrier.wait();
-                } catch (const BrokenBarrierError&) {
-                    ++st->results1; // tasks waiting to drain
-                    co_return;
-                }
-                if (++st->count > N / 2) {
-                    st->barrier.abort(); // BrokenBarrierError for every task
-                } else {
-                    try {
-                        co_await st->barrier.wait();
-                    } catch (const BrokenBarrierError&) {
-                        ++st->results2; // the blocked tasks (already drained)
-                    }
-                }
-            }(st)));
-        co_await asyncio::gather(tasks);
-    }(&st));
+    run(gather_tasks(N, &st, [](State* st) -> Coro<void> {
+        try {
+            co_await st->barrier.wait();
+        } catch (const BrokenBarrierError&) {
+            ++st->results1; // tasks waiting to drain
+            co_return;
+        }
+        if (++st->count > N / 2) {
+            st->barrier.abort(); // BrokenBarrierError for every task
+        } else {
+            try {
+                co_await st->barrier.wait();
+            } catch (const BrokenBarrierError&) {
+                ++st->results2; // the blocked tasks (already drained)
+            }
+        }
+    }));
     EXPECT_TRUE(st.barrier.broken());
     EXPECT_EQ(st.results1, N / 2);
     EXPECT_EQ(st.results2, N - N / 2 - 1);
@@ -1629,27 +1627,9 @@ TEST_F(LocksTest, BarrierTests_test_abort_barrier_when_exception) {
         int results1 = 0;
         int results2 = 0;
     } st;
-    run([](State* st) -> Coro<void> {
-        std::vector<Task<void>> tasks;
-        for (int i = 0; i < N; ++i)
-            tasks.push_back(asyncio::create_task([](State* st) -> Coro<void> {
-                bool failed = false;
-                try {
-                    int i = co_await st->barrier.wait();
-                    if (i == N / 2)
-                        throw std::runtime_error("RuntimeError");
-                    co_await st->barrier.wait();
-                    ++st->results1;
-                } catch (const BrokenBarrierError&) {
-                    ++st->results2;
-                } catch (const std::runtime_error&) {
-                    failed = true;
-                }
-                if (failed)
-                    st->barrier.abort();
-            }(st)));
-        co_await asyncio::gather(tasks);
-    }(&st));
+    run(gather_tasks(N, &st, [](State* st) -> Coro<void> {
+        co_await abort_on_exception(&st->barrier, &st->results1, &st->results2);
+    }));
     EXPECT_TRUE(st.barrier.broken());
     EXPECT_EQ(st.results1, 0);
     EXPECT_EQ(st.results2, N - 1);
@@ -1665,35 +1645,17 @@ TEST_F(LocksTest, BarrierTests_test_abort_barrier_when_exception_then_resetting)
         int results2 = 0;
         int results3 = 0;
     } st;
-    run([](State* st) -> Coro<void> {
-        std::vector<Task<void>> tasks;
-        for (int i = 0; i < N; ++i)
-            tasks.push_back(asyncio::create_task([](State* st) -> Coro<void> {
-                bool failed = false;
-                try {
-                    int i = co_await st->barrier1.wait();
-                    if (i == N / 2)
-                        throw std::runtime_error("RuntimeError");
-                    co_await st->barrier1.wait();
-                    ++st->results1;
-                } catch (const BrokenBarrierError&) {
-                    ++st->results2;
-                } catch (const std::runtime_error&) {
-                    failed = true;
-                }
-                if (failed)
-                    st->barrier1.abort();
-                // Synchronise and reset barrier1: first so that everyone has left it, after so
-                // that no one enters it before the reset.
-                int i = co_await st->barrier2.wait();
-                if (i == N / 2)
-                    st->barrier1.reset();
-                co_await st->barrier2.wait();
-                co_await st->barrier1.wait();
-                ++st->results3;
-            }(st)));
-        co_await asyncio::gather(tasks);
-    }(&st));
+    run(gather_tasks(N, &st, [](State* st) -> Coro<void> {
+        co_await abort_on_exception(&st->barrier1, &st->results1, &st->results2);
+        // Synchronise and reset barrier1: first so that everyone has left it, after so
+        // that no one enters it before the reset.
+        int i = co_await st->barrier2.wait();
+        if (i == N / 2)
+            st->barrier1.reset();
+        co_await st->barrier2.wait();
+        co_await st->barrier1.wait();
+        ++st->results3;
+    }));
     EXPECT_FALSE(st.barrier1.broken());
     EXPECT_EQ(st.results1, 0);
     EXPECT_EQ(st.results2, N - 1);
