@@ -71,6 +71,20 @@ public:
     using std::invalid_argument::invalid_argument;
 };
 
+namespace detail {
+// Whether `e` holds an exception of type E (or derived from it).
+template <class E>
+bool holds(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const E&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+} // namespace detail
+
 // Several errors at once (Python's ExceptionGroup): what a TaskGroup raises when children or its
 // body failed. exceptions() are in the order the errors happened; a child group's failure nests
 // as an ExceptionGroup inside its parent's. C++ has no `except*`: subgroup<E>() and split<E>()
@@ -94,7 +108,7 @@ public:
         std::vector<std::exception_ptr> match;
         std::vector<std::exception_ptr> rest;
         for (const std::exception_ptr& e : m_exceptions) {
-            if (matches<E>(e)) {
+            if (detail::holds<E>(e)) {
                 match.push_back(e);
             } else if (const ExceptionGroup* g = group_of(e)) {
                 auto [m, r] = g->split<E>();
@@ -110,16 +124,6 @@ public:
     }
 
 private:
-    template <class E>
-    static bool matches(const std::exception_ptr& e) {
-        try {
-            std::rethrow_exception(e);
-        } catch (const E&) {
-            return true;
-        } catch (...) {
-            return false;
-        }
-    }
     // The group `e` holds, or null; valid while `e` is.
     static const ExceptionGroup* group_of(const std::exception_ptr& e) noexcept;
     std::optional<ExceptionGroup> part(std::vector<std::exception_ptr> exceptions) const {

@@ -9,15 +9,7 @@ namespace asyncio::detail {
 
 namespace {
 // asyncio's _is_base_error: SystemExit and KeyboardInterrupt end the group as themselves.
-bool is_base_error(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const KeyboardInterrupt&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
+bool is_base_error(const std::exception_ptr& e) { return holds<KeyboardInterrupt>(e); }
 } // namespace
 
 TaskGroupCore::~TaskGroupCore() {

@@ -22,15 +22,7 @@ char* shared_read_buffer() {
     return buffer.data();
 }
 
-bool is_os_error(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const OSError&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
+bool is_os_error(const std::exception_ptr& e) { return holds<OSError>(e); }
 } // namespace
 
 StreamTransport::StreamTransport(LoopCore& loop, Kind kind) : m_loop(loop) {
