@@ -196,6 +196,22 @@ public:
     using ConnectionError::ConnectionError;
 };
 
+// A file or program that does not exist (ENOENT).
+class FileNotFoundError : public OSError {
+public:
+    using OSError::OSError;
+};
+// Not allowed (EACCES, EPERM).
+class PermissionError : public OSError {
+public:
+    using OSError::OSError;
+};
+// No such process (ESRCH): signalling a process that has exited.
+class ProcessLookupError : public OSError {
+public:
+    using OSError::OSError;
+};
+
 // The category of getaddrinfo()'s EAI_* codes (its messages are gai_strerror()'s).
 const std::error_category& gai_category() noexcept;
 

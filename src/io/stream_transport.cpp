@@ -26,6 +26,7 @@ bool is_os_error(const std::exception_ptr& e) { return holds<OSError>(e); }
 } // namespace
 
 StreamTransport::StreamTransport(LoopCore& loop, Kind kind) : m_loop(loop) {
+    ignore_sigpipe();
     uv_loop_t* uv = uv_loop_of(loop);
     int rc =
         kind == Kind::tcp ? uv_tcp_init(uv, &m_handle.tcp) : uv_pipe_init(uv, &m_handle.pipe, 0);

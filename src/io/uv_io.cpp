@@ -2,7 +2,9 @@
 #include "io/uv_io.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 #include <netdb.h>
 #include <sys/un.h>
 
@@ -57,12 +59,33 @@ std::exception_ptr uv_error(int rc, const std::string& what) {
     case EPIPE:
     case ESHUTDOWN:
         return std::make_exception_ptr(BrokenPipeError(err, msg));
+    case ENOENT:
+        return std::make_exception_ptr(FileNotFoundError(err, msg));
+    case EACCES:
+    case EPERM:
+        return std::make_exception_ptr(PermissionError(err, msg));
+    case ESRCH:
+        return std::make_exception_ptr(ProcessLookupError(err, msg));
     default:
         return std::make_exception_ptr(OSError(err, msg));
     }
 }
 
 void throw_uv(int rc, const std::string& what) { std::rethrow_exception(uv_error(rc, what)); }
+
+void ignore_sigpipe() noexcept {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct sigaction current {};
+        if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL &&
+            !(current.sa_flags & SA_SIGINFO)) {
+            struct sigaction ignore {};
+            ignore.sa_handler = SIG_IGN;
+            sigemptyset(&ignore.sa_mask);
+            sigaction(SIGPIPE, &ignore, nullptr);
+        }
+    });
+}
 
 void check_port(int port) {
     if (port < 0 || port > 65535)

@@ -29,6 +29,12 @@ void check_port(int port);
 // The address of a sockaddr (AF_INET, AF_INET6 or AF_UNIX of `len` bytes).
 Address address_of(const sockaddr* sa, std::size_t len = 0);
 
+// Makes SIGPIPE ignored, once per process, unless the program gave it a handler or ignores it
+// already (as Python does at start-up): a write to a connection or pipe whose peer is gone then
+// fails with EPIPE (BrokenPipeError) instead of killing the process. Children get the default
+// disposition back (uv_spawn resets every signal in the child).
+void ignore_sigpipe() noexcept;
+
 // The socket's own name, or the peer's, for TCP and Unix stream handles.
 Address stream_name(uv_stream_t* s, bool peer);
 
