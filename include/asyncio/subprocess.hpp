@@ -30,12 +30,12 @@ inline constexpr int STDOUT = -2; // stderr_ only: where stdout_ goes
 inline constexpr int DEVNULL = -3;
 
 struct SubprocessOptions {
-    std::optional<int> stdin_;
-    std::optional<int> stdout_;
-    std::optional<int> stderr_;
-    std::optional<std::string> cwd;                        // unset: the parent's
-    std::optional<std::map<std::string, std::string>> env; // unset: the parent's environment
-    std::size_t limit = stream_default_limit;              // of the stdout_/stderr_ readers
+    std::optional<int> stdin_{};
+    std::optional<int> stdout_{};
+    std::optional<int> stderr_{};
+    std::optional<std::string> cwd{};                        // unset: the parent's
+    std::optional<std::map<std::string, std::string>> env{}; // unset: the parent's environment
+    std::size_t limit = stream_default_limit;                // of the stdout_/stderr_ readers
 };
 
 // A child process (asyncio.subprocess.Process). A handle: copies share the process.
