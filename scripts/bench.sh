@@ -74,7 +74,7 @@ note() { # a line under the table (and on stderr now)
 # ------------------------------------------------------------------------------ workloads
 # Ours: one program per bench/<workload>.cpp, in BENCH.md's order, then any others.
 bench_order=(spawn yield sleepers pingpong cancel wait_for timeout to_thread threadsafe echo queue lock
-    taskgroup)
+    taskgroup subprocess)
 available=()
 for w in "${bench_order[@]}"; do
     [ -f "$asyncio_root/bench/$w.cpp" ] && available+=("$w")
@@ -99,7 +99,7 @@ fi
 # The peers' share of them (echo is left to the peers' own scripts: it has its own client).
 peer_workloads=()
 for w in "${workloads[@]}"; do
-    case $w in spawn | yield | sleepers | pingpong | cancel | wait_for | timeout | to_thread | threadsafe | queue | lock | taskgroup)
+    case $w in spawn | yield | sleepers | pingpong | cancel | wait_for | timeout | to_thread | threadsafe | queue | lock | taskgroup | subprocess)
         peer_workloads+=("$w") ;;
     esac
 done
