@@ -514,3 +514,18 @@ TEST(SubprocessLoopTest, CPython_close_kill_running) {
 }
 
 } // namespace
+
+namespace {
+
+// asyncio::run() ending with children still running leaves no zombie (it closes the loop).
+TEST(SubprocessLoopTest, RunEndingWithChildrenRunningLeavesNoZombie) {
+    int pid = asyncio::run([]() -> Coro<int> {
+        Process a = co_await asyncio::create_subprocess_exec("sleep", "30");
+        Process b = co_await asyncio::create_subprocess_shell("sleep 30", pipes(false, true));
+        co_return b.pid();
+    }());
+    EXPECT_GT(pid, 0);
+    EXPECT_TRUE(children_of_this_process(false).empty());
+}
+
+} // namespace
