@@ -128,6 +128,8 @@ struct ServerOptions {
     bool reuse_address = true;
     bool reuse_port = false;
     bool start_serving = true;
+    // A Unix server removes its socket file when it closes (unless another file replaced it).
+    bool cleanup_socket = true;
 };
 
 using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;

@@ -16,7 +16,7 @@ Coro<Server> EventLoop::serve_erased(detail::ProtocolFactoryFn factory, std::str
     if (unix_socket) {
         if (host.empty())
             throw ValueError("no path was specified");
-        core->bind_unix(host);
+        core->bind_unix(host, options.cleanup_socket);
     } else {
         detail::check_port(port);
         std::vector<sockaddr_storage> addrs;

@@ -2,13 +2,36 @@
 #include "io/server_core.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "asyncio/exceptions.hpp"
 #include "io/stream_transport.hpp"
 
 namespace asyncio::detail {
+
+namespace {
+
+std::optional<uv_stat_t> stat_path(const std::string& path) {
+    uv_fs_t req;
+    int rc = uv_fs_stat(nullptr, &req, path.c_str(), nullptr);
+    std::optional<uv_stat_t> st;
+    if (rc == 0)
+        st = req.statbuf;
+    uv_fs_req_cleanup(&req);
+    return st;
+}
+
+void unlink_path(const std::string& path) noexcept {
+    uv_fs_t req;
+    uv_fs_unlink(nullptr, &req, path.c_str(), nullptr);
+    uv_fs_req_cleanup(&req);
+}
+
+bool is_socket(const std::optional<uv_stat_t>& st) noexcept { return st && S_ISSOCK(st->st_mode); }
+
+} // namespace
 
 struct ServerCore::Listener final : IoResource {
     union {
@@ -19,7 +42,8 @@ struct ServerCore::Listener final : IoResource {
     } h;
     ServerCore* server;
     LoopCore& loop;
-    std::string path; // a Unix socket's, removed when the server closes
+    std::string path;  // a Unix socket's, removed when the server closes (cleanup_socket)
+    uv_stat_t bound{}; // what was at `path` once bound: only that file is removed
     bool listening = false;
     bool loop_gone = false;
     bool closing = false;
@@ -34,10 +58,11 @@ struct ServerCore::Listener final : IoResource {
         if (closing)
             return;
         closing = true;
+        // Only the socket file this server made: one that replaced it stays (asyncio 3.13).
         if (!path.empty()) {
-            struct stat st {};
-            if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
-                ::unlink(path.c_str());
+            std::optional<uv_stat_t> now = stat_path(path);
+            if (now && now->st_dev == bound.st_dev && now->st_ino == bound.st_ino)
+                unlink_path(path);
         }
         uv_close(&h.handle, [](uv_handle_t* handle) {
             auto* self = static_cast<Listener*>(handle->data);
@@ -95,11 +120,10 @@ void ServerCore::bind_tcp(const sockaddr* addr, bool reuse_port) {
     m_listeners.push_back(l);
 }
 
-void ServerCore::bind_unix(const std::string& path) {
+void ServerCore::bind_unix(const std::string& path, bool cleanup_socket) {
     // A stale socket file of an earlier server is removed, as asyncio does.
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
-        ::unlink(path.c_str());
+    if (is_socket(stat_path(path)))
+        unlink_path(path);
     auto* l = new Listener(this, m_loop);
     int rc = uv_pipe_init(uv_loop_of(m_loop), &l->h.pipe, 0);
     if (rc < 0) {
@@ -112,7 +136,19 @@ void ServerCore::bind_unix(const std::string& path) {
         l->close(false);
         throw_uv(rc, "could not bind on address " + path);
     }
-    l->path = path;
+    // libuv unlinks a bound pipe's path when the handle closes, whatever file is there by then;
+    // asyncio removes only the file it made, and none with cleanup_socket = false. Taking the
+    // name back from libuv (its strdup'ed copy, plain malloc: no allocator is replaced) leaves
+    // that decision here.
+    std::free(const_cast<char*>(l->h.pipe.pipe_fname));
+    l->h.pipe.pipe_fname = nullptr;
+    if (cleanup_socket) {
+        std::optional<uv_stat_t> st = stat_path(path);
+        if (is_socket(st)) {
+            l->path = path;
+            l->bound = *st;
+        }
+    }
     m_listeners.push_back(l);
 }
 

@@ -35,7 +35,8 @@ public:
 
     // Binds a new listener; OSError on failure (nothing is left open).
     void bind_tcp(const sockaddr* addr, bool reuse_port);
-    void bind_unix(const std::string& path);
+    // With `cleanup_socket`, close() removes the socket file, unless another replaced it.
+    void bind_unix(const std::string& path, bool cleanup_socket);
 
     void start_serving();
     bool is_serving() const noexcept { return m_serving; }
