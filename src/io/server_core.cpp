@@ -2,8 +2,10 @@
 #include "io/server_core.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <optional>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "asyncio/exceptions.hpp"
@@ -90,22 +92,30 @@ ServerCore::~ServerCore() {
 
 void ServerCore::bind_tcp(const sockaddr* addr, bool reuse_port) {
     auto* l = new Listener(this, m_loop);
-    int rc = uv_tcp_init(uv_loop_of(m_loop), &l->h.tcp);
+    // The socket is made now (not at bind), so that its options can be set before the bind.
+    int rc = uv_tcp_init_ex(uv_loop_of(m_loop), &l->h.tcp, addr->sa_family);
     if (rc < 0) {
         delete l;
         throw_uv(rc, "socket");
     }
     m_loop.add_io(l);
     unsigned flags = addr->sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
+    if (reuse_port) {
 #ifdef UV_TCP_REUSEPORT
-    if (reuse_port)
         flags |= UV_TCP_REUSEPORT;
 #else
-    if (reuse_port) {
-        l->close(false);
-        throw ValueError("reuse_port not supported by this libuv");
-    }
+        // libuv before 1.49 has no flag for it: the option is set on the socket itself.
+        uv_os_fd_t fd;
+        int one = 1;
+        rc = uv_fileno(&l->h.handle, &fd);
+        if (rc == 0 && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+            rc = -errno;
+        if (rc < 0) {
+            l->close(false);
+            throw_uv(rc, "setsockopt(SO_REUSEPORT)");
+        }
 #endif
+    }
     rc = uv_tcp_bind(&l->h.tcp, addr, flags);
     if (rc == 0) {
         // libuv reports some bind errors only at listen: ask for the name to see them now.
