@@ -91,8 +91,9 @@ TEST_F(ConnectionsTest, CPython_create_server_dual_stack_by_name) {
         Server srv = co_await asyncio::start_server(handler, "localhost", 0);
         auto sockets = srv.sockets();
         EXPECT_EQ(sockets.size(), 2u);
-        if (sockets.size() == 2)
+        if (sockets.size() == 2) {
             EXPECT_EQ(sockets[0].port, sockets[1].port);
+        }
         for (int family = 0; family < 2; ++family) {
             std::string host = family == 0 ? std::string("127.0.0.1") : std::string("::1");
             auto [reader, writer] = co_await asyncio::open_connection(host, sockets[0].port);
