@@ -232,6 +232,43 @@ TEST_F(SubprocessTest, CPython_communicate_ignore_broken_pipe) {
     EXPECT_EQ(code, 3);
 }
 
+// test_empty_input: an empty input closes the child's stdin at once.
+TEST_F(SubprocessTest, CPython_empty_input) {
+    auto out = run(bounded([]() -> Coro<std::string> {
+        Process proc = co_await asyncio::create_subprocess_exec("wc", "-c", pipes(true, true));
+        auto [out, err] = co_await proc.communicate("");
+        EXPECT_EQ(co_await proc.wait(), 0);
+        co_return out;
+    }()));
+    EXPECT_EQ(out, "0\n");
+}
+
+// test_stdin_not_inheritable: the parent's end of one child's stdin does not leak into another
+// child, which would keep the first from ever seeing EOF.
+TEST_F(SubprocessTest, CPython_stdin_not_inheritable) {
+    auto [a, b] = run(bounded([]() -> Coro<std::tuple<std::string, std::string>> {
+        Process first = co_await asyncio::create_subprocess_exec("cat", pipes(true, true, true));
+        Process second = co_await asyncio::create_subprocess_exec("cat", pipes(true, true, true));
+        auto [one, two] =
+            co_await asyncio::gather(first.communicate("abc"), second.communicate("defg"));
+        co_return std::tuple<std::string, std::string>(one.first, two.first);
+    }()));
+    EXPECT_EQ(a, "abc");
+    EXPECT_EQ(b, "defg");
+}
+
+// test_kill_issue43884: the killed shell's own child still holds the stdout pipe; wait() gives
+// the shell's status once that pipe closes too.
+TEST_F(SubprocessTest, CPython_kill_issue43884) {
+    int code = run(bounded([]() -> Coro<int> {
+        Process proc =
+            co_await asyncio::create_subprocess_shell("sleep 1; sleep 1", pipes(false, true));
+        proc.kill();
+        co_return co_await proc.wait();
+    }()));
+    EXPECT_EQ(code, -SIGKILL);
+}
+
 // test_pause_reading: a small limit pauses the pipe while its buffer is full; all arrives.
 TEST_F(SubprocessTest, CPython_pause_reading) {
     auto size = run(bounded([]() -> Coro<std::size_t> {
