@@ -85,6 +85,9 @@ TEST_F(SubprocessTest, CPython_stdin_stdout) {
     auto [out, code] = run(bounded([]() -> Coro<std::pair<std::string, int>> {
         Process proc = co_await asyncio::create_subprocess_exec("cat", pipes(true, true));
         EXPECT_GT(proc.pid(), 0);
+        std::ostringstream repr;
+        repr << proc;
+        EXPECT_EQ(repr.str(), "<Process " + std::to_string(proc.pid()) + ">");
         proc.stdin_->write("some data\n");
         co_await proc.stdin_->drain();
         proc.stdin_->close();

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -72,6 +73,9 @@ public:
     std::optional<StreamWriter> stdin_;
     std::optional<StreamReader> stdout_;
     std::optional<StreamReader> stderr_;
+
+    // asyncio's repr: "<Process 1234>".
+    friend std::ostream& operator<<(std::ostream& os, const Process& p);
 
 private:
     std::shared_ptr<detail::ProcessCore> m_core;

@@ -230,6 +230,10 @@ int Process::pid() const noexcept { return m_core->pid(); }
 
 std::optional<int> Process::returncode() const noexcept { return m_core->returncode(); }
 
+std::ostream& operator<<(std::ostream& os, const Process& p) {
+    return os << "<Process " << p.pid() << ">";
+}
+
 void Process::send_signal(int sig) { m_core->send_signal(sig); }
 void Process::terminate() { m_core->send_signal(SIGTERM); }
 void Process::kill() { m_core->send_signal(SIGKILL); }
