@@ -15,8 +15,36 @@ build_dir=${BUILD_DIR:-$asyncio_root/build}
 asyncio_configure "$build_dir" -DCMAKE_BUILD_TYPE=Release -DASYNCIO_BUILD_EXAMPLES=ON
 cmake --build "$build_dir" --target asyncio_examples -j "$(asyncio_jobs)"
 
+# A line "<client> with <server>" runs the server first (on a free port: its argument 0), waits
+# for its "Serving on <host>:<port>" line, runs the client with that port, then stops the server
+# with Ctrl-C (SIGINT), as a user would in two terminals.
+run_with_server() { # client-binary server-binary
+    local line port="" server_pid status=0
+    coproc SERVER { exec "$2" 0 </dev/null; }
+    server_pid=$SERVER_PID
+    while IFS= read -r -t 10 line <&"${SERVER[0]}"; do
+        echo "[server] $line"
+        if [[ $line =~ ^Serving\ on\ .*:([0-9]+)$ ]]; then
+            port=${BASH_REMATCH[1]}
+            break
+        fi
+    done
+    if [ -z "$port" ]; then
+        kill -KILL "$server_pid" 2>/dev/null || true
+        echo "(the server did not say where it serves)"
+        return 1
+    fi
+    "$1" "$port" </dev/null || status=$?
+    kill -INT "$server_pid"
+    while IFS= read -r -t 10 line <&"${SERVER[0]}"; do
+        echo "[server] $line"
+    done
+    wait "$server_pid" || status=$?
+    return "$status"
+}
+
 failed=()
-while read -r name _; do
+while read -r name with server _; do
     case "$name" in "" | "#"*) continue ;; esac
     binary="$build_dir/examples/$name"
     if [ ! -x "$binary" ]; then
@@ -25,7 +53,11 @@ while read -r name _; do
     fi
     echo "== $name =="
     status=0
-    "$binary" </dev/null || status=$?
+    if [ "$with" = with ]; then
+        run_with_server "$binary" "$build_dir/examples/$server" || status=$?
+    else
+        "$binary" </dev/null || status=$?
+    fi
     if [ "$status" -ne 0 ]; then
         echo "($name exited with status $status)"
         failed+=("$name")

@@ -21,6 +21,17 @@
 //                            as soon as a line of its stdout fully matches the regex
 //                            (repeatable; each is sent at most once). The example starts with
 //                            those signals at their default disposition.
+//     server: <stem> <regex> Before the example, start the example <stem> (a binary next to it)
+//                            with the server-arg: arguments, and wait (at most 10 s) for a line
+//                            of its stdout fully matching the regex; the regex's first capture
+//                            group (a port, say) is passed to the example as its last argument.
+//                            Once the example has exited the server gets SIGINT; its stdout must
+//                            then match the server-line: directives one-to-one and in order
+//                            (the ready line included), and its exit status server-exit:
+//                            (default 0).
+//     server-arg: <arg>      An argument of the server (repeatable).
+//     server-line: <regex>   A line of the server's stdout, as line: is for the example's.
+//     server-exit: <code>    The server's expected exit status after SIGINT.
 //     labels: <label>...     Extra ctest labels for the check (read by examples/CMakeLists.txt,
 //                            ignored here).
 //
@@ -79,7 +90,16 @@ struct SignalAfter {
     Pattern after;
 };
 
+struct Server {
+    std::string stem;
+    Pattern ready;
+    std::vector<std::string> args;
+    std::vector<Pattern> lines;
+    int exit_code = 0;
+};
+
 struct Expectation {
+    std::optional<Server> server;
     std::vector<SignalAfter> signals;
     std::vector<Pattern> stdout_lines;
     std::vector<Pattern> stderr_lines;
@@ -170,6 +190,26 @@ Expectation parse_expect(const std::string& path) {
             if (signum == 0 || space == std::string::npos)
                 throw BadExpect(where + ": expected 'signal: <INT|TERM|HUP|USR1|USR2> <regex>'");
             expect.signals.push_back({signum, make_pattern(value.substr(space + 1), where)});
+        } else if (directive == "server") {
+            const auto space = value.find(' ');
+            if (space == std::string::npos || space == 0)
+                throw BadExpect(where + ": expected 'server: <stem> <regex>'");
+            expect.server = Server{
+                value.substr(0, space), make_pattern(value.substr(space + 1), where), {}, {}, 0};
+        } else if (directive == "server-arg" || directive == "server-line" ||
+                   directive == "server-exit") {
+            if (!expect.server)
+                throw BadExpect(where + ": " + directive + " before server:");
+            if (directive == "server-arg") {
+                expect.server->args.push_back(value);
+            } else if (directive == "server-line") {
+                expect.server->lines.push_back(make_pattern(value, where));
+            } else {
+                std::istringstream number_in(value);
+                std::string rest;
+                if (!(number_in >> expect.server->exit_code) || (number_in >> rest))
+                    throw BadExpect(where + ": expected 'server-exit: <code>', got: " + raw);
+            }
         } else if (directive != "labels") {
             throw BadExpect(where + ": unknown directive '" + directive + "'");
         }
@@ -363,6 +403,112 @@ void print_block(std::ostream& os, const char* title, const std::string& text) {
     }
 }
 
+// A server started for the example: its pid, the read end of its stdout, what it printed.
+struct RunningServer {
+    pid_t pid = 0;
+    int out = -1;
+    std::string printed;
+    int status = 0;
+    bool killed = false;
+};
+
+// Reads what the server prints until `done` says so or `seconds` pass; false on a timeout.
+template <class Done>
+bool read_server(RunningServer& server, double seconds, Done done) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(seconds));
+    while (server.out >= 0 && !done()) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0)
+            return false;
+        pollfd fd{server.out, POLLIN, 0};
+        const int ready = poll(&fd, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno != EINTR)
+            fail_system("poll", errno);
+        if (ready <= 0)
+            continue;
+        char buffer[4096];
+        const ssize_t n = read(server.out, buffer, sizeof buffer);
+        if (n > 0) {
+            server.printed.append(buffer, static_cast<std::size_t>(n));
+        } else if (n == 0 || errno != EINTR) {
+            close(server.out);
+            server.out = -1;
+        }
+    }
+    return done() || server.out < 0;
+}
+
+// Starts the server and waits for its ready line; gives the ready line's first capture group.
+std::string start_server(const Server& spec, const std::string& example, RunningServer& server,
+                         std::vector<std::string> env) {
+    const auto slash = example.rfind('/');
+    std::vector<std::string> argv{
+        (slash == std::string::npos ? std::string() : example.substr(0, slash + 1)) + spec.stem};
+    argv.insert(argv.end(), spec.args.begin(), spec.args.end());
+    int out_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) != 0)
+        fail_system("pipe2", errno);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    auto argv_c = c_strings(argv);
+    auto env_c = c_strings(env);
+    const int error =
+        posix_spawn(&server.pid, argv_c[0], &actions, &attr, argv_c.data(), env_c.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    close(out_pipe[1]);
+    if (error != 0) {
+        std::fprintf(stderr, "example_check: cannot run %s: %s\n", argv[0].c_str(),
+                     std::strerror(error));
+        std::exit(1);
+    }
+    server.out = out_pipe[0];
+    std::smatch match;
+    std::string ready_line;
+    auto ready = [&] {
+        std::size_t pos = 0;
+        for (std::size_t end; (end = server.printed.find('\n', pos)) != std::string::npos;
+             pos = end + 1) {
+            ready_line = server.printed.substr(pos, end - pos);
+            if (std::regex_match(ready_line, match, spec.ready.regex))
+                return true;
+        }
+        return false;
+    };
+    if (!read_server(server, 10, ready) || !ready()) {
+        kill(server.pid, SIGKILL);
+        waitpid(server.pid, &server.status, 0);
+        std::cout << "FAILED: the server " << argv[0] << " printed no line matching /"
+                  << spec.ready.text << "/ within 10 s\n";
+        print_block(std::cout, "server stdout", server.printed);
+        std::exit(1);
+    }
+    return match.size() > 1 ? match[1].str() : std::string();
+}
+
+// Interrupts the server and collects the rest of its output and its exit status.
+void stop_server(RunningServer& server) {
+    kill(server.pid, SIGINT);
+    if (!read_server(server, 10, [] { return false; })) {
+        kill(server.pid, SIGKILL);
+        server.killed = true;
+        read_server(server, 10, [] { return false; });
+    }
+    while (waitpid(server.pid, &server.status, 0) < 0 && errno == EINTR) {
+    }
+}
+
 // Compares the outcome with the expectation; prints every difference and returns whether there
 // were none.
 bool check(const Expectation& expect, const Outcome& outcome, std::ostream& os) {
@@ -442,13 +588,45 @@ int main(int argc, char** argv) {
     if (const char* slack = std::getenv("EXAMPLE_CHECK_SLACK"); slack && expect.seconds)
         expect.seconds->second += std::atof(slack);
     const double limit = expect.seconds ? expect.seconds->second + 10 : 60;
-    const Outcome outcome = run(std::vector<std::string>(argv + 2, argv + argc),
-                                child_environment(expect.env), limit, expect.signals);
+    std::vector<std::string> example_argv(argv + 2, argv + argc);
+    RunningServer server;
+    if (expect.server)
+        example_argv.push_back(
+            start_server(*expect.server, argv[2], server, child_environment(expect.env)));
+    const Outcome outcome = run(example_argv, child_environment(expect.env), limit, expect.signals);
 
     std::ostringstream report;
     report.setf(std::ios::fixed);
     report.precision(3);
-    if (check(expect, outcome, report)) {
+    bool ok = check(expect, outcome, report);
+    if (expect.server) {
+        stop_server(server);
+        const auto lines = split_lines(server.printed);
+        const auto& wanted = expect.server->lines;
+        bool lines_ok = lines.size() == wanted.size();
+        for (std::size_t i = 0; i < lines.size() && i < wanted.size(); ++i)
+            lines_ok = lines_ok && std::regex_match(lines[i], wanted[i].regex);
+        if (!lines_ok) {
+            ok = false;
+            report << "server stdout: expected " << wanted.size() << " line(s), got "
+                   << lines.size() << ":\n";
+            for (std::size_t i = 0; i < std::max(lines.size(), wanted.size()); ++i)
+                report << "  line " << (i + 1) << ": expected "
+                       << (i < wanted.size() ? "/" + wanted[i].text + "/" : "nothing")
+                       << ", actual " << (i < lines.size() ? "\"" + lines[i] + "\"" : "nothing")
+                       << "\n";
+        }
+        if (server.killed || !WIFEXITED(server.status) ||
+            WEXITSTATUS(server.status) != expect.server->exit_code) {
+            ok = false;
+            report << "server: expected exit status " << expect.server->exit_code
+                   << " after SIGINT, got "
+                   << (server.killed ? std::string("no exit within 10 s")
+                                     : describe_status(server.status))
+                   << "\n";
+        }
+    }
+    if (ok) {
         std::cout << "ok: " << argv[2] << " (" << std::fixed << std::setprecision(3)
                   << outcome.seconds << " s, " << split_lines(outcome.out).size() << " line(s))\n";
         return 0;
@@ -458,5 +636,7 @@ int main(int argc, char** argv) {
               << " s, " << describe_status(outcome.status) << "\n";
     print_block(std::cout, "stdout", outcome.out);
     print_block(std::cout, "stderr", outcome.err);
+    if (expect.server)
+        print_block(std::cout, "server stdout", server.printed);
     return 1;
 }
