@@ -590,6 +590,10 @@ int main(int argc, char** argv) {
     const double limit = expect.seconds ? expect.seconds->second + 10 : 60;
     std::vector<std::string> example_argv(argv + 2, argv + argc);
     RunningServer server;
+    if (expect.server && access(argv[2], X_OK) != 0) { // never leave a server running alone
+        std::fprintf(stderr, "example_check: cannot run %s: %s\n", argv[2], std::strerror(errno));
+        return 1;
+    }
     if (expect.server)
         example_argv.push_back(
             start_server(*expect.server, argv[2], server, child_environment(expect.env)));
