@@ -21,6 +21,7 @@
 //                            as soon as a line of its stdout fully matches the regex
 //                            (repeatable; each is sent at most once). The example starts with
 //                            those signals at their default disposition.
+//     arg: <arg>             An argument of the example (repeatable; before the server's).
 //     server: <stem> <regex> Before the example, start the example <stem> (a binary next to it)
 //                            with the server-arg: arguments, and wait (at most 10 s) for a line
 //                            of its stdout fully matching the regex; the regex's first capture
@@ -106,6 +107,7 @@ struct Expectation {
     std::optional<std::pair<double, double>> seconds;
     int exit_code = 0;
     std::vector<std::string> env;
+    std::vector<std::string> args;
 };
 
 struct Outcome {
@@ -190,6 +192,8 @@ Expectation parse_expect(const std::string& path) {
             if (signum == 0 || space == std::string::npos)
                 throw BadExpect(where + ": expected 'signal: <INT|TERM|HUP|USR1|USR2> <regex>'");
             expect.signals.push_back({signum, make_pattern(value.substr(space + 1), where)});
+        } else if (directive == "arg") {
+            expect.args.push_back(value);
         } else if (directive == "server") {
             const auto space = value.find(' ');
             if (space == std::string::npos || space == 0)
@@ -589,6 +593,7 @@ int main(int argc, char** argv) {
         expect.seconds->second += std::atof(slack);
     const double limit = expect.seconds ? expect.seconds->second + 10 : 60;
     std::vector<std::string> example_argv(argv + 2, argv + argc);
+    example_argv.insert(example_argv.end(), expect.args.begin(), expect.args.end());
     RunningServer server;
     if (expect.server && access(argv[2], X_OK) != 0) { // never leave a server running alone
         std::fprintf(stderr, "example_check: cannot run %s: %s\n", argv[2], std::strerror(errno));
