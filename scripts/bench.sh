@@ -74,7 +74,7 @@ note() { # a line under the table (and on stderr now)
 # ------------------------------------------------------------------------------ workloads
 # Ours: one program per bench/<workload>.cpp, in BENCH.md's order, then any others.
 bench_order=(spawn yield sleepers pingpong cancel wait_for timeout to_thread threadsafe echo queue lock
-    taskgroup subprocess)
+    taskgroup subprocess echo_conn)
 available=()
 for w in "${bench_order[@]}"; do
     [ -f "$asyncio_root/bench/$w.cpp" ] && available+=("$w")
@@ -96,10 +96,10 @@ else
     workloads=("${available[@]}")
 fi
 
-# The peers' share of them (echo is left to the peers' own scripts: it has its own client).
+# The peers' share of them.
 peer_workloads=()
 for w in "${workloads[@]}"; do
-    case $w in spawn | yield | sleepers | pingpong | cancel | wait_for | timeout | to_thread | threadsafe | queue | lock | taskgroup | subprocess)
+    case $w in spawn | yield | sleepers | pingpong | cancel | wait_for | timeout | to_thread | threadsafe | echo | queue | lock | taskgroup | subprocess | echo_conn)
         peer_workloads+=("$w") ;;
     esac
 done
@@ -152,6 +152,17 @@ echo "== build ($build_dir, Release)" >&2
 asyncio_configure "$build_dir" -DCMAKE_BUILD_TYPE=Release -DASYNCIO_BUILD_BENCH=ON \
     -DASYNCIO_BUILD_TESTS=OFF -DASYNCIO_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build_dir" --target asyncio_bench -j "$(asyncio_jobs)"
+
+# echo is driven by the peers' shared load client: ours gets it built from the same source.
+if [[ " ${workloads[*]} " == *" echo "* ]]; then
+    if [ -f "$peers_dir/echo_client/echo_client.cpp" ] &&
+        "${CXX:-g++}" -O2 -std=c++20 -o "$build_dir/echo_client" \
+            "$peers_dir/echo_client/echo_client.cpp"; then
+        export ECHO_CLIENT=$build_dir/echo_client
+    else
+        note "echo cannot run: no load client at $peers_dir/echo_client"
+    fi
+fi
 
 # ------------------------------------------------------------------------------ measuring
 # Non-idle CPU time of the whole machine, in clock ticks (user nice system irq softirq steal).

@@ -18,7 +18,8 @@ import statistics
 import sys
 
 WORKLOAD_ORDER = ["spawn", "yield", "sleepers", "pingpong", "cancel", "wait_for", "timeout",
-                  "to_thread", "threadsafe", "echo", "queue", "lock", "taskgroup", "subprocess"]
+                  "to_thread", "threadsafe", "echo", "queue", "lock", "taskgroup", "subprocess",
+                  "echo_conn"]
 PEER_ORDER = ["cpython", "cpython_deb", "uvloop", "node", "node_await_null", "tokio", "tokio_mt",
               "tokio_mpsc", "asio"]
 # The floor variant each workload is compared with (floor_bench.cpp: what each variant bounds).
@@ -47,6 +48,8 @@ def read(paths):
                     fields = dict(t.split("=", 1) for t in line.split()[2:] if "=" in t)
                     wall, others = float(fields["proc_wall_s"]), float(fields["others_cpu_s"])
                     last["noisy"] = others > NOISE_FRAC * wall + NOISE_SLACK_S
+                    if "self_cpu_s" in fields:
+                        last["self_cpu_s"] = float(fields["self_cpu_s"])
                     last = None
                 elif line.startswith("# note: "):
                     notes.append(line[len("# note: "):].strip())
@@ -56,7 +59,10 @@ def read(paths):
 
 
 def primary(impl, workload, s):
-    """ns per op; for sleepers (but not the floor's heap) the per-task overhead (seconds - 1)/N."""
+    """ns per op; for sleepers (but not the floor's heap) the per-task overhead (seconds - 1)/N;
+    for echo the time per request, 1 / (requests per second)."""
+    if workload == "echo":
+        return 1e9 / s["req_per_s"]
     if workload == "sleepers" and not impl.startswith("floor-"):
         return (s["seconds"] - 1.0) * 1e9 / s["n"]
     return s["ns_per_op"]
@@ -76,6 +82,14 @@ def medians(samples):
             "total": len(all_samples),
             "star": "" if clean else "*",
         }
+        # echo: CPU µs per request of the whole process tree (server and load client, as the
+        # '# noise' line counts it) and, where the RESULT line gives them, of each side.
+        for key, field in (("tree_cpu_us", "self_cpu_s"), ("server_cpu_us", "server_cpu_us"),
+                           ("client_cpu_us", "client_cpu_us")):
+            values = [s[field] * (1e6 / s["n"] if field == "self_cpu_s" else 1)
+                      for s in used if field in s]
+            if values:
+                out[(impl, workload)][key] = statistics.median(values)
     return out
 
 
@@ -161,6 +175,31 @@ def target(workload, ours, peer, floor, spawn=None):
             return text, "n/a: tokio not run"
         r = ns / tokio["ns"]
         return text, f"{'yes' if r <= factor else 'no'} ({ratio(r)})"
+    if workload == "echo":
+        # The peers do not split their CPU between server and client: a peer's server CPU is
+        # its process tree's less the client's, taken from our run (the same client, the same
+        # work per request).
+        text = "req/s ≥ best peer; server CPU/req ≤ 0.8 × tokio"
+        if not peer:
+            return text, "n/a: no peer run"
+        best_name, best = min(peer.items(), key=lambda item: item[1]["ns"])
+        fast = ns <= best["ns"]
+        shown = [f"{1e9 / ns:,.0f} req/s, {best_name} {1e9 / best['ns']:,.0f}"]
+        tokio, server, client = peer.get("tokio"), ours.get("server_cpu_us"), ours.get("client_cpu_us")
+        lean = False
+        if tokio and server is not None and client is not None and "tree_cpu_us" in tokio:
+            tokio_server = tokio["tree_cpu_us"] - client
+            lean = server <= 0.8 * tokio_server
+            shown.append(f"server {server:.1f} µs/req, tokio ≈ {tokio_server:.1f}")
+        else:
+            shown.append("server CPU: tokio's not known")
+        return text, f"{'yes' if fast and lean else 'no'} ({'; '.join(shown)})"
+    if workload == "echo_conn":
+        tokio = peer.get("tokio")
+        if tokio is None:
+            return "≤ 0.8 × tokio", "n/a: tokio not run"
+        r = ns / tokio["ns"]
+        return "≤ 0.8 × tokio", f"{'yes' if r <= 0.8 else 'no'} ({ratio(r)})"
     if workload == "subprocess":
         # BENCH.md: ahead of every peer that has the workload, in the same run.
         text = "ahead of every peer"
@@ -204,7 +243,7 @@ def main():
     for w in workloads:
         ours = med.get((OURS, w))
         peer = {p: med[(p, w)] for p in peers if (p, w) in med}
-        label = w + (" (overhead)" if w == "sleepers" else "")
+        label = w + {"sleepers": " (overhead)", "echo": " (ns/request)"}.get(w, "")
         variant = FLOOR.get(w)
         floor = floors.get(variant) if variant else None
         if ours is None:

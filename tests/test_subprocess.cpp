@@ -561,7 +561,7 @@ namespace {
 TEST(SubprocessLoopTest, RunEndingWithChildrenRunningLeavesNoZombie) {
     int pid = asyncio::run([]() -> Coro<int> {
         Process a = co_await asyncio::create_subprocess_exec("sleep", "30");
-        Process b = co_await asyncio::create_subprocess_shell("sleep 30", pipes(false, true));
+        Process b = co_await asyncio::create_subprocess_shell("exec sleep 30", pipes(false, true));
         co_return b.pid();
     }());
     EXPECT_GT(pid, 0);

@@ -114,6 +114,7 @@ struct Address;
 struct AddrInfo;
 
 namespace detail {
+class FdWatches;
 using ProtocolFactoryFn = std::function<std::unique_ptr<BaseProtocol>()>;
 // The protocol type a factory makes (it returns std::unique_ptr<P>).
 template <class F>
@@ -310,6 +311,25 @@ public:
     // (host, service) of a numeric address.
     Coro<std::pair<std::string, std::string>> getnameinfo(Address addr, int flags = 0);
 
+    // Watches a file descriptor the program owns (asyncio's add_reader/add_writer): `fn(args...)`
+    // runs on the loop in every iteration in which `fd` is readable (writable), until removed.
+    // A new reader (writer) replaces the fd's previous one. ValueError for a negative fd;
+    // OSError for one the OS cannot poll (a regular file, a closed descriptor). The program
+    // removes the watch before it closes the descriptor. On libuv's poll handles.
+    template <class... Args>
+    void add_reader(int fd, std::type_identity_t<detail::CallbackAt<Args...>> fn, Args&&... args) {
+        check_closed();
+        watch_fd(fd, false, fn.make_handle(*this, false, std::forward<Args>(args)...));
+    }
+    template <class... Args>
+    void add_writer(int fd, std::type_identity_t<detail::CallbackAt<Args...>> fn, Args&&... args) {
+        check_closed();
+        watch_fd(fd, true, fn.make_handle(*this, false, std::forward<Args>(args)...));
+    }
+    // Stops watching; false if `fd` had no reader (writer).
+    bool remove_reader(int fd) { return unwatch_fd(fd, false); }
+    bool remove_writer(int fd) { return unwatch_fd(fd, true); }
+
     // Cancels every pending task and runs until they are done, reporting their failures
     // ("unhandled exception during asyncio.run() shutdown"). Used by run().
     void cancel_all_tasks();
@@ -331,6 +351,9 @@ private:
                                     bool unix_socket);
     Coro<Server> serve_erased(detail::ProtocolFactoryFn factory, std::string host, int port,
                               ServerOptions options, bool unix_socket);
+    void watch_fd(int fd, bool writer, detail::HandleImpl* handle);
+    bool unwatch_fd(int fd, bool writer);
+    std::shared_ptr<detail::FdWatches> m_fd_watches; // made at the first watch (io layer)
 
     ExceptionHandler m_handler;
     detail::SignalHandlers m_signals{*this};
