@@ -109,6 +109,8 @@ class EventLoop;
 class Runner;
 class BaseProtocol;
 class Transport;
+class DatagramProtocol;
+class DatagramTransport;
 class Server;
 struct Address;
 struct AddrInfo;
@@ -116,6 +118,7 @@ struct AddrInfo;
 namespace detail {
 class FdWatches;
 using ProtocolFactoryFn = std::function<std::unique_ptr<BaseProtocol>()>;
+using DatagramFactoryFn = std::function<std::unique_ptr<DatagramProtocol>()>;
 // The protocol type a factory makes (it returns std::unique_ptr<P>).
 template <class F>
 using protocol_t = typename std::invoke_result_t<F&>::element_type;
@@ -304,6 +307,13 @@ public:
     Coro<Server> create_server(F factory, std::string host, int port, ServerOptions options = {});
     template <class F>
     Coro<Server> create_unix_server(F factory, std::string path, ServerOptions options = {});
+    // A UDP endpoint bound to `local_addr` (port 0: a free one) and/or connected to
+    // `remote_addr` (then it only exchanges datagrams with that address); names are resolved.
+    // ValueError with neither. Cancellation: the socket is closed.
+    template <class F>
+    Coro<std::pair<DatagramTransport&, detail::protocol_t<F>&>>
+    create_datagram_endpoint(F factory, std::optional<Address> local_addr,
+                             std::optional<Address> remote_addr = std::nullopt);
     // libuv's resolver (its thread pool); GaiError naming the host when nothing resolves.
     // Cancellation: the request is cancelled.
     Coro<std::vector<AddrInfo>> getaddrinfo(std::string host, int port, int family = 0,
@@ -351,6 +361,9 @@ private:
                                     bool unix_socket);
     Coro<Server> serve_erased(detail::ProtocolFactoryFn factory, std::string host, int port,
                               ServerOptions options, bool unix_socket);
+    Coro<DatagramTransport*> datagram_erased(detail::DatagramFactoryFn factory,
+                                             std::optional<Address> local,
+                                             std::optional<Address> remote);
     void watch_fd(int fd, bool writer, detail::HandleImpl* handle);
     bool unwatch_fd(int fd, bool writer);
     std::shared_ptr<detail::FdWatches> m_fd_watches; // made at the first watch (io layer)

@@ -1,4 +1,5 @@
-// asyncio.protocols: the callbacks a transport makes (BaseProtocol, Protocol, BufferedProtocol).
+// asyncio.protocols: the callbacks a transport makes (BaseProtocol, Protocol, BufferedProtocol,
+// DatagramProtocol).
 #pragma once
 
 #include <cstddef>
@@ -9,6 +10,8 @@
 namespace asyncio {
 
 class Transport;
+class DatagramTransport;
+struct Address;
 
 // What every protocol hears. Order, as in asyncio: connection_made() first, connection_lost()
 // exactly once and last; pause_writing()/resume_writing() alternate, starting with a pause, when
@@ -47,6 +50,27 @@ public:
 private:
     // Not called: the data arrives through buffer_updated().
     void data_received(std::string_view) final {}
+};
+
+// What a datagram (UDP) endpoint hears, in asyncio's order: connection_made() first,
+// connection_lost() exactly once and last. Unlike asyncio's, not a BaseProtocol: its
+// connection_made() takes the DatagramTransport (C++ cannot narrow the parameter of an override).
+// pause_writing()/resume_writing() follow the send buffer as a stream protocol's do. An
+// exception thrown by a callback goes to the loop's exception handler and closes the endpoint.
+class DatagramProtocol {
+public:
+    virtual ~DatagramProtocol() = default;
+    // The transport stays valid until connection_lost() returns.
+    virtual void connection_made(DatagramTransport&) {}
+    // `exc` is null on close(), else the error that ended the endpoint.
+    virtual void connection_lost(std::exception_ptr) {}
+    virtual void pause_writing() {}
+    virtual void resume_writing() {}
+    // One datagram (possibly empty) from `addr`; the data is valid only during the call.
+    virtual void datagram_received(std::string_view, const Address&) {}
+    // A send or receive failed (an OSError, e.g. ConnectionRefusedError after an ICMP port
+    // unreachable on a connected endpoint); the endpoint stays open.
+    virtual void error_received(std::exception_ptr) {}
 };
 
 } // namespace asyncio

@@ -1,9 +1,10 @@
 // asyncio.base_events.Server and the loop's connection methods (create_server, create_connection
-// and their Unix-socket forms).
+// and their Unix-socket forms, create_datagram_endpoint).
 #pragma once
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -51,7 +52,8 @@ private:
 
 namespace detail {
 BaseProtocol& protocol_of(Transport& t) noexcept;
-}
+DatagramProtocol& protocol_of(DatagramTransport& t) noexcept;
+} // namespace detail
 
 template <class F>
 Coro<std::pair<Transport&, detail::protocol_t<F>&>>
@@ -66,6 +68,18 @@ Coro<std::pair<Transport&, detail::protocol_t<F>&>>
 EventLoop::create_unix_connection(F factory, std::string path) {
     Transport* t = co_await connect_erased(detail::ProtocolFactoryFn(std::move(factory)),
                                            std::move(path), 0, true);
+    co_return {*t, static_cast<detail::protocol_t<F>&>(detail::protocol_of(*t))};
+}
+
+template <class F>
+Coro<std::pair<DatagramTransport&, detail::protocol_t<F>&>>
+EventLoop::create_datagram_endpoint(F factory, std::optional<Address> local_addr,
+                                    std::optional<Address> remote_addr) {
+    static_assert(std::is_base_of_v<DatagramProtocol, detail::protocol_t<F>>,
+                  "create_datagram_endpoint: the factory must return a "
+                  "std::unique_ptr to a DatagramProtocol");
+    DatagramTransport* t = co_await datagram_erased(detail::DatagramFactoryFn(std::move(factory)),
+                                                    std::move(local_addr), std::move(remote_addr));
     co_return {*t, static_cast<detail::protocol_t<F>&>(detail::protocol_of(*t))};
 }
 

@@ -11,10 +11,18 @@
 namespace asyncio {
 
 class BaseProtocol;
+class DatagramProtocol;
 
 // A socket address (Python's address tuple): `host` (numeric) and `port` for TCP/UDP, `path` for
 // a Unix socket.
 struct Address {
+    Address() = default;
+    // Address{"127.0.0.1", 8888}; Address{"", 0, "/tmp/app.sock"}. Constructors, not an
+    // aggregate: g++ 12 miscompiles an aggregate temporary passed to a coroutine's by-value
+    // parameter (`co_await loop.getnameinfo(Address{...})` frees memory it does not own).
+    Address(std::string host_, int port_, std::string path_ = {})
+        : host(std::move(host_)), port(port_), path(std::move(path_)) {}
+
     std::string host;
     int port = 0;
     std::string path;
@@ -65,6 +73,29 @@ protected:
 } // namespace asyncio
 
 namespace asyncio {
+
+// A datagram (UDP) endpoint, as asyncio's DatagramTransport: sendto() sends now when nothing is
+// queued and queues the datagram otherwise; the protocol's pause_writing() is called when the
+// queue passes the high-water mark (64 KiB) and resume_writing() when it falls to the low one
+// (16 KiB). close() sends what is queued first; abort() drops it.
+class DatagramTransport {
+public:
+    // To `addr`, or to the endpoint's remote_addr when it has one (then `addr` must be empty or
+    // that address: ValueError otherwise; ValueError too with neither). RuntimeError after
+    // close() or abort(). An OSError of the send goes to the protocol's error_received().
+    virtual void sendto(std::string_view data, std::optional<Address> addr = std::nullopt) = 0;
+    virtual void close() = 0;
+    virtual void abort() = 0;
+    virtual bool is_closing() const noexcept = 0;
+    virtual std::size_t get_write_buffer_size() const noexcept = 0;
+    // Empty Address when the socket has no such name (not connected, or closed).
+    virtual Address peername() const = 0;
+    virtual Address sockname() const = 0;
+    virtual DatagramProtocol& get_protocol() noexcept = 0;
+
+protected:
+    ~DatagramTransport() = default;
+};
 
 // One result of getaddrinfo() (Python's 5-tuple): `addr` is numeric.
 struct AddrInfo {

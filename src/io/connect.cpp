@@ -31,26 +31,6 @@ Coro<int> await_connect(StreamTransport* t) {
     co_return t->connect_status();
 }
 
-// The addresses to try for host:port: a numeric address as it is, a name through getaddrinfo.
-Coro<std::vector<sockaddr_storage>> addresses_for(LoopCore& loop, const std::string& host,
-                                                  int port) {
-    std::vector<sockaddr_storage> out(1);
-    if (parse_ip(host, port, out[0]))
-        co_return out;
-    out.clear();
-    if (host.empty())
-        throw ValueError("host and port were not specified and no sock specified");
-    std::vector<AddrInfo> infos = co_await resolve(loop, host, port, 0, SOCK_STREAM, 0, 0);
-    for (const AddrInfo& info : infos) {
-        sockaddr_storage ss;
-        if (parse_ip(info.addr.host, info.addr.port, ss))
-            out.push_back(ss);
-    }
-    if (out.empty())
-        throw OSError(EADDRNOTAVAIL, "getaddrinfo() returned empty list");
-    co_return out;
-}
-
 // Python's create_connection: one error as it is, several as one OSError listing them.
 [[noreturn]] void raise_connect_errors(const std::vector<std::exception_ptr>& errors) {
     if (errors.size() == 1)
@@ -93,7 +73,8 @@ Coro<Transport*> EventLoop::connect_erased(detail::ProtocolFactoryFn factory, st
             detail::throw_uv(rc, "Connect call failed " + host);
         }
     } else {
-        std::vector<sockaddr_storage> addrs = co_await detail::addresses_for(loop, host, port);
+        std::vector<sockaddr_storage> addrs =
+            co_await detail::resolve_addresses(loop, host, port, SOCK_STREAM);
         std::vector<std::exception_ptr> errors;
         for (const sockaddr_storage& ss : addrs) {
             auto* sa = reinterpret_cast<const sockaddr*>(&ss);

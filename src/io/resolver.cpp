@@ -173,4 +173,23 @@ Coro<std::pair<std::string, std::string>> resolve_name(LoopCore& loop, Address a
     co_return std::pair<std::string, std::string>(r->req.host, r->req.service);
 }
 
+Coro<std::vector<sockaddr_storage>> resolve_addresses(LoopCore& loop, const std::string& host,
+                                                      int port, int socktype) {
+    std::vector<sockaddr_storage> out(1);
+    if (parse_ip(host, port, out[0]))
+        co_return out;
+    out.clear();
+    if (host.empty())
+        throw ValueError("host and port were not specified and no sock specified");
+    std::vector<AddrInfo> infos = co_await resolve(loop, host, port, 0, socktype, 0, 0);
+    for (const AddrInfo& info : infos) {
+        sockaddr_storage ss;
+        if (parse_ip(info.addr.host, info.addr.port, ss))
+            out.push_back(ss);
+    }
+    if (out.empty())
+        throw OSError(EADDRNOTAVAIL, "getaddrinfo() returned empty list");
+    co_return out;
+}
+
 } // namespace asyncio::detail

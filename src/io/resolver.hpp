@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <sys/socket.h>
 #include <vector>
 
 #include "asyncio/coroutines.hpp"
@@ -15,5 +16,9 @@ namespace asyncio::detail {
 Coro<std::vector<AddrInfo>> resolve(LoopCore& loop, std::string host, int port, int family,
                                     int type, int proto, int flags);
 Coro<std::pair<std::string, std::string>> resolve_name(LoopCore& loop, Address addr, int flags);
+// The addresses to try for host:port with sockets of `socktype`: a numeric address as it is, a
+// name through resolve(). ValueError for an empty host or a port outside 0..65535.
+Coro<std::vector<sockaddr_storage>> resolve_addresses(LoopCore& loop, const std::string& host,
+                                                      int port, int socktype);
 
 } // namespace asyncio::detail
