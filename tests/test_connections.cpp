@@ -1,15 +1,19 @@
 // loop.create_server / create_connection and their Unix forms, what test_protocols.cpp leaves
 // out (ports of CPython's test_events.py: test_create_server_addr_in_use,
 // test_create_server_reuse_port, test_create_server_dual_stack, test_server_close,
-// test_create_unix_server_path_socket_error, test_create_connection's names).
+// test_create_unix_server_path_socket_error, test_create_connection's names), and the process
+// running out of descriptors while accepting.
 // ctest-labels: thread
 #include <gtest/gtest.h>
 
 #include <asyncio.hpp>
 #include <cerrno>
+#include <cstdint>
 #include <memory>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -171,6 +175,74 @@ TEST_F(ConnectionsTest, CPython_create_connection_names) {
         srv.close();
         co_await srv.wait_closed();
     }()));
+}
+
+// The process runs out of file descriptors while connections wait to be accepted: the server
+// drops them (libuv closes each at once with the descriptor it keeps in reserve, so the clients
+// see the connection end instead of hanging) and keeps listening; once descriptors are free
+// again it accepts and serves a new connection.
+TEST_F(ConnectionsTest, OutOfDescriptorsWhileAcceptingThenServingAgain) {
+    constexpr int clients = 4;
+    int fds[clients];
+    run(bounded([&]() -> Coro<> {
+        auto& loop = asyncio::get_running_loop();
+        auto echo = [](asyncio::StreamReader r, asyncio::StreamWriter w) -> Coro<> {
+            std::string line = co_await r.readline();
+            w.write(line);
+            co_await w.drain();
+            w.close();
+        };
+        Server srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        to.sin_port = htons(static_cast<std::uint16_t>(srv.sockets().at(0).port));
+        for (int& fd : fds)
+            fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+        // From here no new descriptor can be made: the limit is the lowest free one.
+        rlimit before{};
+        ::getrlimit(RLIMIT_NOFILE, &before);
+        int lowest_free = ::dup(0);
+        ::close(lowest_free);
+        rlimit low = before;
+        low.rlim_cur = static_cast<rlim_t>(lowest_free);
+        ::setrlimit(RLIMIT_NOFILE, &low);
+        EXPECT_LT(::dup(0), 0);
+
+        // Each client's connection ends (EOF or reset) without being served.
+        int ended = 0;
+        asyncio::Future<> all_ended = loop.create_future();
+        for (int fd : fds) {
+            int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to);
+            EXPECT_TRUE(rc == 0 || errno == EINPROGRESS);
+            loop.add_reader(fd, [&, fd] {
+                char c;
+                if (::read(fd, &c, 1) > 0)
+                    ADD_FAILURE() << "a client got data while the server had no descriptors";
+                loop.remove_reader(fd);
+                if (++ended == clients)
+                    all_ended.set_result();
+            });
+        }
+        try {
+            co_await asyncio::wait_for(all_ended, 5);
+        } catch (...) {
+            ::setrlimit(RLIMIT_NOFILE, &before);
+            throw;
+        }
+        ::setrlimit(RLIMIT_NOFILE, &before);
+
+        int port = srv.sockets().at(0).port;
+        auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+        writer.write("still serving\n");
+        EXPECT_EQ(co_await reader.readline(), "still serving\n");
+        writer.close();
+        srv.close();
+        co_await srv.wait_closed();
+    }()));
+    for (int fd : fds)
+        ::close(fd);
 }
 
 } // namespace
