@@ -3,6 +3,11 @@
 // which this process starts as its child. The RESULT line gives the client's requests/s, and
 // server_cpu_us: this process's user+sys CPU per request while the client ran (the client's own
 // CPU, client_cpu_us, is apart: it is a child).
+//
+//     bench_echo [SECONDS=5] [CONNECTIONS=32]
+//
+// BENCH.md's workload is the default; more connections give the scale curve of
+// docs/performance.md (the RESULT line then says conns=).
 #include <asyncio.hpp>
 #include <cstdlib>
 #include <sstream>
@@ -36,14 +41,14 @@ asyncio::Coro<> echo(asyncio::StreamReader reader, asyncio::StreamWriter writer)
     writer.close();
 }
 
-asyncio::Coro<> amain(long long seconds, std::string client) {
+asyncio::Coro<> amain(long long seconds, int conns, std::string client) {
     auto server = co_await asyncio::start_server(echo, "127.0.0.1", 0);
     std::string port = std::to_string(server.sockets().at(0).port);
     asyncio::SubprocessOptions options;
     options.stdout_ = asyncio::PIPE;
     double cpu_before = cpu_seconds(RUSAGE_SELF);
-    auto proc = co_await asyncio::create_subprocess_exec(client, port, "32", "1024",
-                                                         std::to_string(seconds), options);
+    auto proc = co_await asyncio::create_subprocess_exec(client, port, std::to_string(conns),
+                                                         "1024", std::to_string(seconds), options);
     auto [out, err] = co_await proc.communicate();
     double server_cpu = cpu_seconds(RUSAGE_SELF) - cpu_before;
     double client_cpu = cpu_seconds(RUSAGE_CHILDREN);
@@ -71,11 +76,14 @@ asyncio::Coro<> amain(long long seconds, std::string client) {
         bench::fail("echo", "the echo client reported no requests");
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
+    std::string scale;
+    if (conns != 32)
+        scale = " conns=" + std::to_string(conns);
     std::printf("RESULT impl=asyncio workload=echo n=%lld seconds=%.6f req_per_s=%.1f rss_kb=%ld "
-                "server_cpu_us=%.3f client_cpu_us=%.3f\n",
+                "server_cpu_us=%.3f client_cpu_us=%.3f%s\n",
                 requests, measured, rate, usage.ru_maxrss,
                 server_cpu * 1e6 / static_cast<double>(requests),
-                client_cpu * 1e6 / static_cast<double>(requests));
+                client_cpu * 1e6 / static_cast<double>(requests), scale.c_str());
 }
 
 } // namespace
@@ -85,5 +93,8 @@ int main(int argc, char** argv) {
     if (!client || !*client)
         bench::fail("echo",
                     "set ECHO_CLIENT to the load client (../shared/bench/peers/echo_client)");
-    asyncio::run(amain(bench::count_arg(argc, argv, 5), client));
+    int conns = argc > 2 ? std::atoi(argv[2]) : 32;
+    if (conns < 1)
+        bench::fail("echo", "CONNECTIONS must be positive");
+    asyncio::run(amain(bench::count_arg(argc, argv, 5), conns, client));
 }

@@ -10,6 +10,13 @@ namespace detail {
 
 std::string StreamCore::take(std::size_t n) {
     n = std::min(n, size());
+    if (m_pos == 0 && n == m_buf.size()) {
+        // The whole buffer: handed over, not copied. The next feed_data() allocates afresh, so
+        // an idle connection keeps no buffer.
+        std::string out = std::move(m_buf);
+        m_buf = std::string();
+        return out;
+    }
     std::string out = m_buf.substr(m_pos, n);
     m_pos += n;
     if (m_pos == m_buf.size()) {
