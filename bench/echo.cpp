@@ -14,6 +14,7 @@
 #include <string>
 #include <sys/resource.h>
 
+#include "echo_handler.hpp"
 #include "result.hpp"
 
 namespace {
@@ -27,22 +28,8 @@ double cpu_seconds(int who) {
     return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-asyncio::Coro<> echo(asyncio::StreamReader reader, asyncio::StreamWriter writer) {
-    try {
-        for (;;) {
-            std::string data = co_await reader.read(65536);
-            if (data.empty())
-                break;
-            writer.write(data);
-            co_await writer.drain();
-        }
-    } catch (const asyncio::ConnectionError&) {
-    }
-    writer.close();
-}
-
 asyncio::Coro<> amain(long long seconds, int conns, std::string client) {
-    auto server = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+    auto server = co_await asyncio::start_server(bench::echo_handler, "127.0.0.1", 0);
     std::string port = std::to_string(server.sockets().at(0).port);
     asyncio::SubprocessOptions options;
     options.stdout_ = asyncio::PIPE;

@@ -5,28 +5,15 @@
 #include <cstdio>
 #include <string>
 
+#include "echo_handler.hpp"
 #include "result.hpp"
 
 namespace {
 
 constexpr std::size_t message_size = 64;
 
-asyncio::Coro<> echo(asyncio::StreamReader reader, asyncio::StreamWriter writer) {
-    try {
-        for (;;) {
-            std::string data = co_await reader.read(65536);
-            if (data.empty())
-                break;
-            writer.write(data);
-            co_await writer.drain();
-        }
-    } catch (const asyncio::ConnectionError&) {
-    }
-    writer.close();
-}
-
 asyncio::Coro<> amain(long long n) {
-    auto server = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+    auto server = co_await asyncio::start_server(bench::echo_handler, "127.0.0.1", 0);
     int port = server.sockets().at(0).port;
     long long ok = 0;
     char message[message_size + 1];

@@ -6,6 +6,7 @@
 #include "asyncio/exceptions.hpp"
 #include "asyncio/servers.hpp"
 #include "asyncio/sleep.hpp"
+#include "io/protocol_factory.hpp"
 #include "io/resolver.hpp"
 #include "io/stream_transport.hpp"
 
@@ -93,9 +94,7 @@ Coro<Transport*> EventLoop::connect_erased(detail::ProtocolFactoryFn factory, st
     }
     std::unique_ptr<BaseProtocol> protocol;
     try {
-        protocol = factory();
-        if (!protocol)
-            throw RuntimeError("the protocol factory returned no protocol");
+        protocol = detail::make_protocol(factory);
     } catch (...) {
         t->discard();
         throw;

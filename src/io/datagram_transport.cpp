@@ -8,6 +8,7 @@
 #include "asyncio/exceptions.hpp"
 #include "asyncio/servers.hpp"
 #include "asyncio/sleep.hpp"
+#include "io/protocol_factory.hpp"
 #include "io/resolver.hpp"
 #include "io/uv_io.hpp"
 
@@ -365,9 +366,7 @@ Coro<DatagramTransport*> EventLoop::datagram_erased(detail::DatagramFactoryFn fa
     }
     std::unique_ptr<DatagramProtocol> protocol;
     try {
-        protocol = factory();
-        if (!protocol)
-            throw RuntimeError("the protocol factory returned no protocol");
+        protocol = detail::make_protocol(factory);
     } catch (...) {
         t->discard();
         throw;

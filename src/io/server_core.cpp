@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "asyncio/exceptions.hpp"
+#include "io/protocol_factory.hpp"
 #include "io/stream_transport.hpp"
 
 namespace asyncio::detail {
@@ -206,9 +207,7 @@ void ServerCore::on_connection(Listener& l, int status) {
     }
     std::unique_ptr<BaseProtocol> protocol;
     try {
-        protocol = m_factory();
-        if (!protocol)
-            throw RuntimeError("the protocol factory returned no protocol");
+        protocol = make_protocol(m_factory);
     } catch (...) {
         t->discard();
         m_loop.report(LoopReport{"Error on transport creation for incoming connection",

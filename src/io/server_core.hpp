@@ -12,11 +12,11 @@
 #include "asyncio/protocols.hpp"
 #include "asyncio/transports.hpp"
 #include "io/io_wait.hpp"
+#include "io/stream_transport.hpp"
 #include "io/uv_io.hpp"
 
 namespace asyncio::detail {
 
-class StreamTransport;
 using ProtocolFactoryFn = std::function<std::unique_ptr<BaseProtocol>()>;
 
 // Invariants (as asyncio's base_events.Server):
@@ -26,7 +26,7 @@ using ProtocolFactoryFn = std::function<std::unique_ptr<BaseProtocol>()>;
 //   the server is closed and m_clients is empty (then m_woken: later waits return at once);
 // - each listener is its own I/O resource, freed by its handle's close callback; it points back
 //   here only while open.
-class ServerCore : public std::enable_shared_from_this<ServerCore> {
+class ServerCore final : public ConnectionOwner, public std::enable_shared_from_this<ServerCore> {
 public:
     ServerCore(LoopCore& loop, ProtocolFactoryFn factory, int backlog);
     ServerCore(const ServerCore&) = delete;
@@ -48,8 +48,8 @@ public:
     LoopCore& loop() const noexcept { return m_loop; }
 
     // Accepted connections count themselves in and out.
-    void attach(StreamTransport* t);
-    void detach(StreamTransport* t);
+    void attach(StreamTransport* t) override;
+    void detach(StreamTransport* t) override;
 
     // Woken when closed with no connection left (m_woken: no need to wait).
     IoWaitList m_closed_waiters;

@@ -6,7 +6,6 @@
 
 #include "asyncio/events.hpp"
 #include "asyncio/exceptions.hpp"
-#include "io/server_core.hpp"
 
 namespace asyncio::detail {
 
@@ -39,7 +38,7 @@ StreamTransport::StreamTransport(LoopCore& loop, Kind kind) : m_loop(loop) {
 StreamTransport::~StreamTransport() = default;
 
 void StreamTransport::start(std::unique_ptr<BaseProtocol> protocol,
-                            std::shared_ptr<ServerCore> server) {
+                            std::shared_ptr<ConnectionOwner> server) {
     m_protocol = std::move(protocol);
     m_buffered = dynamic_cast<BufferedProtocol*>(m_protocol.get());
     m_stream_protocol = dynamic_cast<Protocol*>(m_protocol.get());

@@ -17,7 +17,18 @@
 
 namespace asyncio::detail {
 
-class ServerCore;
+class StreamTransport;
+
+// The server that accepted a connection (ServerCore), as its transport sees it: the transport
+// counts itself in at start() and out once its connection_lost() has run.
+class ConnectionOwner {
+public:
+    virtual void attach(StreamTransport* t) = 0;
+    virtual void detach(StreamTransport* t) = 0;
+
+protected:
+    ~ConnectionOwner() = default;
+};
 
 // Invariants (as asyncio's _SelectorSocketTransport):
 // - the protocol hears connection_made() first (scheduled by start()), connection_lost() exactly
@@ -45,7 +56,8 @@ public:
     uv_handle_t* handle() noexcept { return &m_handle.handle; }
     // The socket is connected: the protocol takes over. connection_made() comes in the next
     // iteration, then reading starts. `server`, when given, counts the connection as its own.
-    void start(std::unique_ptr<BaseProtocol> protocol, std::shared_ptr<ServerCore> server = {});
+    void start(std::unique_ptr<BaseProtocol> protocol,
+               std::shared_ptr<ConnectionOwner> server = {});
     // Closes the handle of a transport that never started (a failed connect or accept).
     void discard() noexcept;
     bool connection_lost_called() const noexcept { return m_lost_called; }
@@ -122,7 +134,7 @@ private:
     std::unique_ptr<BaseProtocol> m_protocol;
     BufferedProtocol* m_buffered = nullptr;
     Protocol* m_stream_protocol = nullptr;
-    std::shared_ptr<ServerCore> m_server;
+    std::shared_ptr<ConnectionOwner> m_server;
     std::string m_pending;
     std::string m_inflight;
     std::size_t m_high = 64 * 1024;
