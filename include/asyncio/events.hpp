@@ -20,6 +20,7 @@
 
 #include "contextvars.hpp"
 #include "coroutines.hpp"
+#include "detail/base/address.hpp"
 #include "detail/base/intrusive.hpp"
 #include "detail/base/seconds.hpp"
 #include "detail/loop/handle_impl.hpp"
@@ -112,7 +113,6 @@ class Transport;
 class DatagramProtocol;
 class DatagramTransport;
 class Server;
-struct Address;
 struct AddrInfo;
 
 namespace detail {

@@ -8,28 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include "detail/base/address.hpp"
+
 namespace asyncio {
 
 class BaseProtocol;
 class DatagramProtocol;
-
-// A socket address (Python's address tuple): `host` (numeric) and `port` for TCP/UDP, `path` for
-// a Unix socket.
-struct Address {
-    Address() = default;
-    // Address{"127.0.0.1", 8888}; Address{"", 0, "/tmp/app.sock"}. Constructors, not an
-    // aggregate: g++ 12 miscompiles an aggregate temporary passed to a coroutine's by-value
-    // parameter (`co_await loop.getnameinfo(Address{...})` frees memory it does not own).
-    Address(std::string host_, int port_, std::string path_ = {})
-        : host(std::move(host_)), port(port_), path(std::move(path_)) {}
-
-    std::string host;
-    int port = 0;
-    std::string path;
-    // "127.0.0.1:8888", "[::1]:8888" or the path.
-    std::string str() const;
-    friend bool operator==(const Address&, const Address&) = default;
-};
 
 // A stream connection (TCP or Unix socket), as asyncio's Transport: write() sends what it can now
 // and buffers the rest; the protocol's pause_writing() is called when the buffer passes the

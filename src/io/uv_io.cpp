@@ -32,14 +32,6 @@ IncompleteReadError::IncompleteReadError(std::string partial, std::optional<std:
                          " expected bytes"),
       m_partial(std::move(partial)), m_expected(expected) {}
 
-std::string Address::str() const {
-    if (!path.empty() || host.empty())
-        return path;
-    if (host.find(':') != std::string::npos)
-        return "[" + host + "]:" + std::to_string(port);
-    return host + ":" + std::to_string(port);
-}
-
 } // namespace asyncio
 
 namespace asyncio::detail {
