@@ -260,6 +260,31 @@ TEST_F(DatagramTest, CPython_sendto_error_received_connected) {
     }()));
 }
 
+// A datagram larger than UDP allows: the OSError (EMSGSIZE) goes to error_received(), as in
+// asyncio, and the endpoint stays usable.
+TEST_F(DatagramTest, OversizedDatagramIsAnErrorReceived) {
+    run(bounded([&]() -> Coro<> {
+        auto& loop = asyncio::get_running_loop();
+        auto [st, server] =
+            co_await loop.create_datagram_endpoint(recorder, Address{"127.0.0.1", 0});
+        auto [ct, client] =
+            co_await loop.create_datagram_endpoint(recorder, std::nullopt, st.sockname());
+        client.error = loop.create_future<std::exception_ptr>();
+        ct.sendto(std::string(70000, 'x'));
+        std::exception_ptr e = co_await *client.error;
+        try {
+            std::rethrow_exception(e);
+        } catch (const asyncio::OSError& os) {
+            EXPECT_EQ(os.code().value(), EMSGSIZE);
+        }
+        EXPECT_FALSE(ct.is_closing());
+        ct.sendto("small");
+        EXPECT_EQ((co_await next_datagram(server)).first, "small");
+        ct.close();
+        st.close();
+    }()));
+}
+
 // An exception from datagram_received() goes to the exception handler and closes the endpoint:
 // connection_lost() receives it.
 TEST_F(DatagramTest, ProtocolExceptionClosesTheEndpoint) {
