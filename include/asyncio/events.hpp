@@ -325,7 +325,8 @@ public:
     // runs on the loop in every iteration in which `fd` is readable (writable), until removed.
     // A new reader (writer) replaces the fd's previous one. ValueError for a negative fd;
     // OSError for one the OS cannot poll (a regular file, a closed descriptor). The program
-    // removes the watch before it closes the descriptor. On libuv's poll handles.
+    // removes the watch before it closes the descriptor. On libuv's poll handles, which make
+    // the descriptor non-blocking (asyncio's callers make it so themselves).
     template <class... Args>
     void add_reader(int fd, std::type_identity_t<detail::CallbackAt<Args...>> fn, Args&&... args) {
         check_closed();
