@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <asyncio.hpp>
 #include <memory>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string>
+#include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -410,6 +413,87 @@ TEST_F(StreamsTest, MultipleDrain) {
             co_await d;
         writer.close();
         co_await writer.wait_closed();
+    }()));
+}
+
+// test_drain_raises (bpo-25441): a server (a plain socket in another thread, as CPython's)
+// accepts and closes at once; the client writing and draining in a loop must see a
+// ConnectionError from drain(), not spin forever without giving up the loop.
+TEST_F(StreamsTest, CPython_drain_raises) {
+    int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listener, 1), 0);
+    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    std::thread server([listener] {
+        int conn = ::accept(listener, nullptr, nullptr);
+        if (conn >= 0)
+            ::close(conn);
+    });
+    int port = ntohs(addr.sin_port);
+    int writes = run(bounded([port, &server]() -> Coro<int> {
+        auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+        server.join(); // the server has closed its end
+        for (int i = 1; i <= 100000; ++i) {
+            try {
+                writer.write("foo\n");
+                co_await writer.drain();
+            } catch (const asyncio::ConnectionError&) {
+                co_return i;
+            }
+        }
+        co_return 0;
+    }()));
+    if (server.joinable())
+        server.join();
+    ::close(listener);
+    EXPECT_GT(writes, 0) << "drain() never raised";
+}
+
+// test_wait_closed_on_close and test_wait_closed_on_close_with_unread_data: close() marks the
+// writer closing at once, and wait_closed() returns, with or without unread data.
+TEST_F(StreamsTest, CPython_wait_closed_on_close) {
+    run(bounded([]() -> Coro<> {
+        Server server = co_await asyncio::start_server(echo_lines, "127.0.0.1", 0);
+        int port = server.sockets().at(0).port;
+        {
+            auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+            writer.write("GET / HTTP/1.0\n");
+            EXPECT_EQ(co_await reader.readline(), "GET / HTTP/1.0\n");
+            EXPECT_FALSE(writer.is_closing());
+            writer.close();
+            EXPECT_TRUE(writer.is_closing());
+            co_await writer.wait_closed();
+        }
+        {
+            auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+            writer.write("unread\n"); // its echo is never read
+            writer.close();
+            co_await writer.wait_closed();
+            co_await writer.wait_closed(); // again: at once
+        }
+        server.close();
+        co_await server.wait_closed();
+    }()));
+}
+
+// test_eof_feed_when_closing_writer (bpo-35065): once the writer is closed and waited for, the
+// reader is at EOF and read() gives nothing.
+TEST_F(StreamsTest, CPython_eof_feed_when_closing_writer) {
+    run(bounded([]() -> Coro<> {
+        Server server = co_await asyncio::start_server(echo_lines, "127.0.0.1", 0);
+        auto [reader, writer] =
+            co_await asyncio::open_connection("127.0.0.1", server.sockets().at(0).port);
+        writer.close();
+        co_await writer.wait_closed();
+        EXPECT_TRUE(reader.at_eof());
+        EXPECT_EQ(co_await reader.read(), "");
+        server.close();
+        co_await server.wait_closed();
     }()));
 }
 
