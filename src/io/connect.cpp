@@ -5,9 +5,8 @@
 
 #include "asyncio/exceptions.hpp"
 #include "asyncio/servers.hpp"
-#include "asyncio/sleep.hpp"
-#include "io/protocol_factory.hpp"
 #include "io/resolver.hpp"
+#include "io/start_transport.hpp"
 #include "io/stream_transport.hpp"
 
 namespace asyncio {
@@ -92,22 +91,7 @@ Coro<Transport*> EventLoop::connect_erased(detail::ProtocolFactoryFn factory, st
         if (!t)
             detail::raise_connect_errors(errors);
     }
-    std::unique_ptr<BaseProtocol> protocol;
-    try {
-        protocol = detail::make_protocol(factory);
-    } catch (...) {
-        t->discard();
-        throw;
-    }
-    t->start(std::move(protocol));
-    // connection_made() runs in the next iteration, before this task resumes.
-    detail::IntrusivePtr<StreamTransport> keep(t);
-    try {
-        co_await sleep(0);
-    } catch (const CancelledError&) {
-        t->close();
-        throw;
-    }
+    co_await detail::start_transport(t, factory);
     co_return t;
 }
 

@@ -7,9 +7,8 @@
 
 #include "asyncio/exceptions.hpp"
 #include "asyncio/servers.hpp"
-#include "asyncio/sleep.hpp"
-#include "io/protocol_factory.hpp"
 #include "io/resolver.hpp"
+#include "io/start_transport.hpp"
 #include "io/uv_io.hpp"
 
 namespace asyncio::detail {
@@ -349,7 +348,6 @@ Coro<DatagramTransport*> EventLoop::datagram_erased(detail::DatagramFactoryFn fa
     int family = (local_ss ? *local_ss : *remote_ss).ss_family;
 
     auto* t = new UdpTransport(loop, family);
-    detail::IntrusivePtr<UdpTransport> keep(t);
     auto fail = [&](int rc, const std::string& what) {
         t->discard();
         detail::throw_uv(rc, what);
@@ -364,21 +362,7 @@ Coro<DatagramTransport*> EventLoop::datagram_erased(detail::DatagramFactoryFn fa
         if (int rc = t->connect(sa); rc < 0)
             fail(rc, "Connect call failed " + detail::address_of(sa).str());
     }
-    std::unique_ptr<DatagramProtocol> protocol;
-    try {
-        protocol = detail::make_protocol(factory);
-    } catch (...) {
-        t->discard();
-        throw;
-    }
-    t->start(std::move(protocol));
-    // connection_made() runs in the next iteration, before this task resumes.
-    try {
-        co_await sleep(0);
-    } catch (const CancelledError&) {
-        t->abort();
-        throw;
-    }
+    co_await detail::start_transport(t, factory);
     co_return t;
 }
 

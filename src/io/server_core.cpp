@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "asyncio/exceptions.hpp"
-#include "io/protocol_factory.hpp"
+#include "io/start_transport.hpp"
 #include "io/stream_transport.hpp"
 
 namespace asyncio::detail {
