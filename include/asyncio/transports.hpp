@@ -67,6 +67,8 @@ public:
     // To `addr`, or to the endpoint's remote_addr when it has one (then `addr` must be empty or
     // that address: ValueError otherwise; ValueError too with neither). RuntimeError after
     // close() or abort(). An OSError of the send goes to the protocol's error_received().
+    // `addr` must be numeric (ValueError for a name): asyncio's sendto() resolves a name
+    // synchronously, which would block the loop; resolve it first with loop.getaddrinfo().
     virtual void sendto(std::string_view data, std::optional<Address> addr = std::nullopt) = 0;
     virtual void close() = 0;
     virtual void abort() = 0;
