@@ -11,11 +11,11 @@ namespace bench {
 using Clock = std::chrono::steady_clock;
 
 inline void result(const char* workload, long long n, Clock::time_point start,
-                   Clock::time_point stop) {
+                   Clock::time_point stop, const char* impl = "asyncio") {
     double seconds = std::chrono::duration<double>(stop - start).count();
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    std::printf("RESULT impl=asyncio workload=%s n=%lld seconds=%.6f ns_per_op=%.1f rss_kb=%ld\n",
+    std::printf("RESULT impl=%s workload=%s n=%lld seconds=%.6f ns_per_op=%.1f rss_kb=%ld\n", impl,
                 workload, n, seconds, seconds * 1e9 / static_cast<double>(n), usage.ru_maxrss);
 }
 

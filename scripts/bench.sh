@@ -10,7 +10,8 @@
 #    python3-uvloop, nodejs and cargo. A peer that cannot be installed or built is left out of
 #    the table with a note; the run goes on without it.
 # 2. Builds our benchmarks in release mode (build-bench/, target asyncio_bench).
-# 3. Runs RUNS passes of our workloads, each workload in a fresh process, then the peers through
+# 3. Runs RUNS passes of our workloads, each workload in a fresh process (with the floor of
+#    bench/<workload>_floor.cpp next to it where there is one), then the peers through
 #    their own scripts in ../shared/bench/peers/ (run_peers.sh: CPython, uvloop, Node.js,
 #    tokio; run_cpp_peers.sh: Boost.Asio and the bare C++20 floor), with the same RUNS and
 #    workloads.
@@ -81,6 +82,7 @@ for w in "${bench_order[@]}"; do
 done
 for source in "$asyncio_root"/bench/*.cpp; do
     w=$(basename "$source" .cpp)
+    [[ $w == *_floor ]] && continue # run with its workload, below
     [[ " ${available[*]} " == *" $w "* ]] || available+=("$w")
 done
 if [ -n "${ONLY_WORKLOADS:-}" ]; then
@@ -245,6 +247,10 @@ for run in $(seq 1 "$runs"); do
     echo "# run $run start $(date +%T) loadavg $(cut -d' ' -f1-3 /proc/loadavg)" >>"$ours_file"
     for w in "${workloads[@]}"; do
         measure "$ours_file" "run $run asyncio $w" "$build_dir/bench/bench_$w" || ours_failed=1
+        # A floor measured here (bench/<workload>_floor.cpp: bare libuv) runs next to it.
+        if [ -f "$asyncio_root/bench/${w}_floor.cpp" ]; then
+            measure "$ours_file" "run $run floor $w" "$build_dir/bench/bench_${w}_floor" || true
+        fi
     done
 done
 
