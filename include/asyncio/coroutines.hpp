@@ -46,17 +46,11 @@ struct FinalAwaiter {
     void await_resume() const noexcept {}
 };
 
-// A frame starts lazily; when its task resumes it the first time, a cancel requested before
-// the start is thrown here, so the body never runs.
-struct InitialAwaiter {
-    PromiseBase* promise;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<>) const noexcept {}
-    void await_resume() const {
-        if (promise->m_task)
-            promise->m_task->deliver_cancel();
-    }
-};
+// A frame starts lazily, and its initial suspension keeps nothing in the frame (a pointer here
+// would cost a small coroutine's frame a 16-byte size class). A cancellation already pending when
+// the frame would start is thrown before it does, by whoever starts it: a task's first step
+// (TaskCore::run), or the awaiting frame's co_await (Coro::Awaiter::await_suspend).
+using InitialAwaiter = std::suspend_always;
 
 template <class T>
 class PromiseValue : public PromiseBase {
@@ -82,7 +76,7 @@ public:
     // function and where it is defined.
     explicit Promise(SourceLoc where = SourceLoc::current()) noexcept : PromiseValue<T>(where) {}
     Coro<T> get_return_object() noexcept;
-    InitialAwaiter initial_suspend() noexcept { return {this}; }
+    InitialAwaiter initial_suspend() noexcept { return {}; }
     FinalAwaiter<T> final_suspend() noexcept { return {}; }
 
     ValueOf<T> take() {
@@ -150,8 +144,13 @@ public:
             auto& child = h.promise();
             child.m_started = true; // refused below, it is still no coroutine never awaited
             if constexpr (std::is_base_of_v<detail::PromiseBase, P>) {
-                if (detail::TaskCore* task = parent.promise().m_task)
+                if (detail::TaskCore* task = parent.promise().m_task) {
+                    // A cancellation the task has not thrown yet is thrown here, at this
+                    // co_await, and the child never runs (as asyncio throws into a coroutine
+                    // before its first line).
+                    task->deliver_cancel();
                     task->enter_coroutine(); // RecursionError in debug mode, nothing entered
+                }
             }
             child.m_continuation = parent;
             if constexpr (std::is_base_of_v<detail::PromiseBase, P>) {

@@ -57,7 +57,9 @@ TaskCore* running_task() noexcept {
 void Waiter::describe_wait(std::ostream& os) const { os << "<awaitable>"; }
 
 TaskCore::TaskCore(LoopCore& loop, std::coroutine_handle<> root, PromiseBase* root_promise)
-    : FutureCore(loop), m_root(root), m_resume(root), m_leaf(root_promise) {}
+    : FutureCore(loop), m_root(root), m_resume(root), m_leaf(root_promise) {
+    m_cancel.unstarted();
+}
 
 TaskCore::~TaskCore() {
     if (m_root)
@@ -163,18 +165,31 @@ void TaskCore::run() {
     m_scheduled = false;
     if (done())
         return;
-    m_cancel.step();
+    bool cancel_unstarted = m_cancel.step();
     m_waiter = nullptr;
     LoopCore& loop = *m_link->core;
     TaskCore* outer = loop.enter_task(this);
     {
         ContextScope scope(&m_context);
-        m_resume.resume();
+        if (cancel_unstarted) [[unlikely]]
+            finish_unstarted();
+        else
+            m_resume.resume();
     }
     loop.leave_task(outer);
     arm_scopes(); // a suspension on a foreign awaitable did not go through suspend()
     if (done())
         unregister(); // may free this task: touch nothing after
+}
+
+void TaskCore::finish_unstarted() {
+    // asyncio throws CancelledError into the coroutine before its first line; here the
+    // coroutine's outcome is that CancelledError, and its frame is destroyed unrun.
+    m_cancel.consume();
+    PromiseBase& root = *m_leaf; // the coroutine has not run: its innermost frame is the root
+    root.m_exception = std::make_exception_ptr(CancelledError(cancel_msg()));
+    root.m_exception_is_cancel = true;
+    root_done();
 }
 
 void TaskCore::finish_from(PromiseBase& p, bool has_value) noexcept {

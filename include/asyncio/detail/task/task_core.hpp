@@ -158,6 +158,9 @@ protected:
     void describe_runnable(std::ostream& os) const override;
     const char* kind() const noexcept override { return "Task"; }
     void finish_from(PromiseBase& p, bool has_value) noexcept;
+    // The first step, with a cancellation already requested: the task ends cancelled, its
+    // coroutine never run.
+    void finish_unstarted();
     void arm_unarmed_scopes();
     // A suspension has more to do: arm the scopes, or act on a pending cancellation.
     bool needs_slow_suspend() const noexcept {
