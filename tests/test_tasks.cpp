@@ -327,6 +327,49 @@ TEST_F(TaskTest, TASK_02) {
     EXPECT_EQ(task_number(t1.get_name()), n1);
 }
 
+// Numbers go on across loops run one after another, on this thread and on others (each thread
+// draws numbers in blocks; a loop that stops gives back what it did not use), and never repeat
+// across loops running at once.
+TEST_F(TaskTest, TaskNumbersContinueAcrossLoopsAndThreads) {
+    auto number_of_a_task = [] {
+        asyncio::EventLoop other;
+        auto t = other.create_task(noop());
+        other.run_until_complete(t);
+        std::size_t n = task_number(t.get_name());
+        other.close();
+        return n;
+    };
+    std::size_t first = number_of_a_task();
+    std::size_t on_thread = 0;
+    std::thread([&] { on_thread = number_of_a_task(); }).join();
+    EXPECT_EQ(on_thread, first + 1);
+    EXPECT_EQ(number_of_a_task(), first + 2);
+
+    // Two threads whose loops run at once: distinct numbers, each thread's increasing.
+    std::vector<std::size_t> a, b;
+    std::promise<void> both_started;
+    std::shared_future<void> go = both_started.get_future().share();
+    auto make = [&go](std::vector<std::size_t>& out) {
+        asyncio::EventLoop other;
+        go.wait();
+        other.run_until_complete(other.create_task([&]() -> Coro<> {
+            for (int i = 0; i < 50; ++i)
+                out.push_back(task_number(asyncio::create_task(noop()).get_name()));
+            co_return;
+        }));
+        other.close();
+    };
+    std::thread ta(make, std::ref(a)), tb(make, std::ref(b));
+    both_started.set_value();
+    ta.join();
+    tb.join();
+    EXPECT_TRUE(std::is_sorted(a.begin(), a.end()));
+    EXPECT_TRUE(std::is_sorted(b.begin(), b.end()));
+    std::set<std::size_t> all(a.begin(), a.end());
+    all.insert(b.begin(), b.end());
+    EXPECT_EQ(all.size(), 100u);
+}
+
 // A name that is not a string is stored as its string form: an integer "987654321", a
 // streamable value "{6}".
 TEST_F(TaskTest, TASK_03) {

@@ -219,8 +219,7 @@ public:
     Task<T> create_task(Coro<T> coro, std::string name = {},
                         std::optional<Context> context = std::nullopt,
                         detail::SourceLoc where = detail::SourceLoc::current()) {
-        TaskOptions options{std::move(name), std::move(context)};
-        return detail::start_task(*this, coro, options, where);
+        return detail::start_task(*this, coro, name, context, false, where);
     }
     template <class T>
     Task<T> create_task(Coro<T> coro, TaskOptions options,

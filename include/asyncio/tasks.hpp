@@ -255,22 +255,39 @@ namespace detail {
 // The loop's tasks that are not done, in creation order.
 std::vector<TaskRef> pending_tasks(const LoopCore& loop);
 
-// create_task()'s work, on the arguments in place (the by-value ones of the spellings are not
-// copied again). A coroutine refused here (closed loop, wrong thread) is destroyed unrun, without
-// a "never awaited" report: it was handed over, not forgotten.
+// A task of the coroutine, started with these options (the task factory has seen them).
 template <class T>
-Task<T> start_task(LoopCore& loop, Coro<T>& coro, TaskOptions& options, SourceLoc where) {
-    if (loop.is_closed() || loop.get_debug()) [[unlikely]]
-        check_create_task(loop, coro);
-    if (loop.task_factory) [[unlikely]]
-        loop.task_factory(options);
+Task<T> make_task(LoopCore& loop, Coro<T>& coro, std::string& name,
+                  const std::optional<Context>& context, bool eager, SourceLoc where) {
     auto h = take_fresh(coro);
     Task<T> task(new TaskState<T>(loop, h));
-    if (loop.get_debug())
-        task.core().set_created(where);
-    task.core().start(std::move(options.name), options.context ? options.context->impl() : nullptr,
-                      options.eager_start);
+    TaskCore& core = task.core();
+    if (loop.get_debug()) [[unlikely]]
+        core.set_created(where);
+    if (!name.empty()) [[unlikely]]
+        core.set_name(std::move(name));
+    core.start(context ? context->impl() : nullptr, eager);
     return task;
+}
+// create_task()'s work, on the arguments in place (the by-value ones of the spellings are not
+// copied again, and none is gathered into a TaskOptions unless a task factory is to see them).
+// A coroutine refused here (closed loop, wrong thread) is destroyed unrun, without a "never
+// awaited" report: it was handed over, not forgotten.
+template <class T>
+Task<T> start_task(LoopCore& loop, Coro<T>& coro, std::string& name,
+                   std::optional<Context>& context, bool eager, SourceLoc where) {
+    if (loop.is_closed() || loop.get_debug()) [[unlikely]]
+        check_create_task(loop, coro);
+    if (loop.task_factory) [[unlikely]] {
+        TaskOptions options{std::move(name), std::move(context), eager};
+        loop.task_factory(options);
+        return make_task(loop, coro, options.name, options.context, options.eager_start, where);
+    }
+    return make_task(loop, coro, name, context, eager, where);
+}
+template <class T>
+Task<T> start_task(LoopCore& loop, Coro<T>& coro, TaskOptions& options, SourceLoc where) {
+    return start_task(loop, coro, options.name, options.context, options.eager_start, where);
 }
 // check_callable_state("create_task"); on failure the coroutine is destroyed unreported.
 template <class T>
@@ -304,8 +321,7 @@ template <class T>
 Task<T> create_task(Coro<T> coro, std::string name = {},
                     std::optional<Context> context = std::nullopt,
                     detail::SourceLoc where = detail::SourceLoc::current()) {
-    TaskOptions options{std::move(name), std::move(context)};
-    return detail::start_task(detail::running_core_or_raise(), coro, options, where);
+    return detail::start_task(detail::running_core_or_raise(), coro, name, context, false, where);
 }
 template <class T>
 Task<T> create_task(Coro<T> coro, TaskOptions options,

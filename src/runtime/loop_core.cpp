@@ -4,6 +4,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "asyncio/detail/runtime/task_numbers.hpp"
 #include "asyncio/exceptions.hpp"
 #include "backend/backend.hpp"
 #include "base/util.hpp"
@@ -79,6 +80,7 @@ void LoopCore::run_until_stopped() {
             core.m_stopping = false;
             core.m_running.store(false, std::memory_order_relaxed);
             t_running_core = nullptr;
+            return_task_numbers(); // a loop run next, on any thread, goes on from here
         }
     } reset{*this};
     for (;;) {

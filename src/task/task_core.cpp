@@ -2,21 +2,16 @@
 #include "asyncio/detail/task/task_core.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cxxabi.h>
 #include <ostream>
 #include <typeinfo>
 
+#include "asyncio/detail/runtime/task_numbers.hpp"
 #include "asyncio/exceptions.hpp"
 #include "asyncio/tasks.hpp"
 #include "base/util.hpp"
 
 namespace asyncio::detail {
-
-namespace {
-// Python's global _task_name_counter: task numbers grow in creation order across loops.
-std::atomic<std::uint64_t> g_task_counter{0};
-} // namespace
 
 struct TaskTraceback {
     std::exception_ptr exception;
@@ -66,14 +61,12 @@ TaskCore::~TaskCore() {
         m_root.destroy();
 }
 
-void TaskCore::start(std::string&& name, ContextImpl* context, bool eager) {
+void TaskCore::start(ContextImpl* context, bool eager) {
     if (context)
         m_context.adopt(context);
     else
         m_context.capture();
-    m_number = g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (!name.empty())
-        extras().name = std::move(name);
+    m_number = next_task_number();
     add_ref(); // the loop's task list holds the task while it is pending
     m_link->core->add_task(this);
     if (eager && m_link->core->is_running() && running_core() == m_link->core)

@@ -79,7 +79,7 @@ public:
     // loop, runs it now (asyncio 3.12's eager start: the task is current_task() meanwhile, and
     // one that finishes without suspending is never scheduled). The task runs in `context`, or,
     // when it is null, in a copy of the current context.
-    void start(std::string&& name, ContextImpl* context = nullptr, bool eager = false);
+    void start(ContextImpl* context = nullptr, bool eager = false);
     const std::string& name() const;
     void set_name(std::string name) { extras().name = std::move(name); }
     std::coroutine_handle<> coro() const noexcept { return m_root; }
