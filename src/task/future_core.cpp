@@ -92,10 +92,7 @@ std::exception_ptr FutureCore::exception() {
     return m_exception;
 }
 
-void FutureCore::ensure_pending() const {
-    if (done())
-        throw InvalidStateError("invalid state");
-}
+void FutureCore::throw_invalid_state() { throw InvalidStateError("invalid state"); }
 
 void FutureCore::set_exception(std::exception_ptr e) {
     ensure_pending();
@@ -103,11 +100,6 @@ void FutureCore::set_exception(std::exception_ptr e) {
         throw ValueError("set_exception() needs an exception");
     m_exception = std::move(e);
     m_log_traceback = true;
-    m_state = State::finished;
-    schedule_callbacks_or_raise();
-}
-
-void FutureCore::set_finished() {
     m_state = State::finished;
     schedule_callbacks_or_raise();
 }

@@ -53,6 +53,7 @@ void Waiter::describe_wait(std::ostream& os) const { os << "<awaitable>"; }
 
 TaskCore::TaskCore(LoopCore& loop, std::coroutine_handle<> root, PromiseBase* root_promise)
     : FutureCore(loop), m_root(root), m_resume(root), m_leaf(root_promise) {
+    m_is_task = true;
     m_cancel.unstarted();
 }
 

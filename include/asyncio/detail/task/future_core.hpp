@@ -90,7 +90,10 @@ void describe_callable(std::ostream& os, const std::type_info& type);
 //   (result(), exception(), an await, or cancel() clear it); the last reference reports it;
 // - a cancelled future's CancelledError is m_exception if one was caught, else made on demand
 //   from the cancel message.
-class FutureCore : public PoolAllocated {
+//
+// A FutureCore is a Runnable only so that a task, which is both, carries one vtable pointer
+// instead of two (8 bytes of every task); a plain future is never scheduled.
+class FutureCore : public PoolAllocated, public Runnable {
 public:
     enum class State : std::uint8_t { pending, cancelled, finished };
 
@@ -106,7 +109,7 @@ public:
 
     bool done() const noexcept { return m_state != State::pending; }
     bool cancelled() const noexcept { return m_state == State::cancelled; }
-    virtual bool is_task() const noexcept { return false; }
+    bool is_task() const noexcept { return m_is_task; }
 
     // Future.cancel(): false when already done. Task overrides it with Task.cancel().
     virtual bool cancel(const std::string& msg);
@@ -128,8 +131,16 @@ public:
     std::exception_ptr exception();
     void set_exception(std::exception_ptr e);
     // Marks finished after the caller stored the value; InvalidStateError if already done.
-    void ensure_pending() const;
-    void set_finished();
+    void ensure_pending() const {
+        if (done()) [[unlikely]]
+            throw_invalid_state();
+    }
+    // Done with a result (stored by the caller): the done callbacks are scheduled.
+    void set_finished() {
+        m_state = State::finished;
+        if (!m_callbacks.empty())
+            schedule_callbacks_or_raise();
+    }
 
     // Appends to the done list and returns the registration's id (ids start at 1).
     std::uint64_t add_node(CallbackNode* n) noexcept {
@@ -156,6 +167,7 @@ public:
     // `callbacks`: list the registered done callbacks (left out where a waiting task shows
     // what it waits for: its own wake-up would be the only entry).
     virtual void describe(std::ostream& os, bool callbacks = true) const;
+    void run() override {} // see above: never called for a plain future
     void describe_outcome(std::ostream& os) const;
     // " cb=[...]" while callbacks are registered (asyncio's format: the first, "<N more>", the
     // last); nothing otherwise.
@@ -167,6 +179,7 @@ public:
         throw CancelledError(cancel_msg());
     }
     [[noreturn]] static void throw_result_not_set();
+    [[noreturn]] static void throw_invalid_state();
     std::exception_ptr cancelled_error() const;
 
     // Debug mode: where the future or task was created (null otherwise), for the reports.
@@ -201,6 +214,7 @@ protected:
     // Task state kept here, where it fills what would be padding.
     CancelState m_cancel;
     bool m_scheduled = false;
+    bool m_is_task = false; // a TaskCore (fills padding: no virtual call to tell)
     std::exception_ptr m_exception;
     mutable std::unique_ptr<FutureExtras> m_extras;
     // The done list (one pointer: its head's `prev` is its tail).

@@ -66,11 +66,10 @@ protected:
 // - m_leaf is the innermost frame of the task's coroutine chain while the task has a frame;
 //   m_resume, m_leaf and m_waiter are read only while pending (m_coro_* once done);
 // - once done, the coroutine frame is destroyed and the result lives in TaskState<T>.
-class TaskCore : public Runnable, public FutureCore, public TaskHook {
+class TaskCore : public FutureCore, public TaskHook {
 public:
     TaskCore(LoopCore& loop, std::coroutine_handle<> root, PromiseBase* root_promise);
 
-    bool is_task() const noexcept override { return true; }
     bool cancel(const std::string& msg) override;
     int cancelling() const noexcept { return m_num_cancels_requested; }
     int uncancel() noexcept;
