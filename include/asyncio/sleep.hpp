@@ -19,13 +19,14 @@ namespace detail {
 
 // The awaiter of sleep(): its timer node lives inside it (in the coroutine frame), so sleeping
 // allocates nothing. A delay <= 0 is the bare yield: the task goes to the back of the ready
-// queue, and no timer is involved.
+// queue, and no timer is involved. The node's deadline holds the delay until the timer is armed
+// (8 bytes of every sleeping frame).
 class [[nodiscard("sleep() does nothing until it is awaited")]] SleepAwaiter : public Waiter,
                                                                                public TimerNode {
 public:
-    explicit SleepAwaiter(double delay) noexcept : m_delay(delay) {}
+    explicit SleepAwaiter(double delay) noexcept { when = delay; }
     // Movable only before it is awaited (a combinator that takes it by value moves it).
-    SleepAwaiter(SleepAwaiter && o) noexcept : m_delay(o.m_delay) {}
+    SleepAwaiter(SleepAwaiter && o) noexcept { when = o.when; }
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;
     ~SleepAwaiter() {
         if (scheduled()) // the frame is destroyed while sleeping: leave no timer behind
@@ -36,7 +37,7 @@ public:
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
         TaskCore* task = task_of(h);
-        if (m_delay <= 0 && task && task->yield_now(h, promise_of(h), this)) {
+        if (delay() <= 0 && task && task->yield_now(h, promise_of(h), this)) {
             m_task = task;
             m_state = State::yielded;
             return;
@@ -60,8 +61,10 @@ private:
     void suspend(std::coroutine_handle<> h, TaskCore * task, PromiseBase * leaf);
     void unschedule() noexcept;
 
+    // Until armed, the deadline field holds the delay.
+    double delay() const noexcept { return when; }
+
     State m_state = State::idle; // first: it fills the padding at the end of TimerNode
-    double m_delay;
     TaskCore* m_task = nullptr;
     RareString m_message;
 };

@@ -14,12 +14,12 @@ void SleepAwaiter::suspend(std::coroutine_handle<> h, TaskCore* task, PromiseBas
         throw RuntimeError("sleep() must be awaited inside a Task");
     m_task = task;
     LoopCore& loop = task->pending_loop();
-    if (m_delay <= 0) {
+    if (delay() <= 0) {
         m_state = State::yielded;
         task->wake();
     } else {
         m_state = State::armed;
-        when = loop.time() + m_delay;
+        when = loop.time() + delay();
         loop.add_timer(this);
     }
     task->suspend(h, leaf, this);
