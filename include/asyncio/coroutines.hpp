@@ -40,7 +40,7 @@ struct FinalAwaiter {
             return p.m_continuation;
         }
         if (p.m_task)
-            p.m_task->root_done(); // destroys this frame: touch nothing after
+            p.m_task->root_done(p); // destroys this frame: touch nothing after
         return std::noop_coroutine();
     }
     void await_resume() const noexcept {}

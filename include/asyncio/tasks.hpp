@@ -137,8 +137,17 @@ public:
         h.promise().m_started = true;
     }
 
-    void root_done() noexcept override {
-        auto& p = handle_type::from_address(m_root.address()).promise();
+    ~TaskState() override {
+        if (PromiseBase* root = root_promise()) // only when made and dropped unstarted
+            frame_of(*root).destroy();
+    }
+
+    std::coroutine_handle<> frame_of(PromiseBase& root) const noexcept override {
+        return handle_type::from_promise(static_cast<Promise<T>&>(root));
+    }
+
+    void root_done(PromiseBase& root) noexcept override {
+        auto& p = static_cast<Promise<T>&>(root);
         bool has_value = !p.m_exception && !m_cancel.requested();
         if (has_value) {
             if constexpr (std::is_void_v<T>)

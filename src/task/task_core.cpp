@@ -52,14 +52,26 @@ TaskCore* running_task() noexcept {
 void Waiter::describe_wait(std::ostream& os) const { os << "<awaitable>"; }
 
 TaskCore::TaskCore(LoopCore& loop, std::coroutine_handle<> root, PromiseBase* root_promise)
-    : FutureCore(loop), m_root(root), m_resume(root), m_leaf(root_promise) {
+    : FutureCore(loop), m_resume(root), m_leaf(root_promise) {
     m_is_task = true;
     m_cancel.unstarted();
 }
 
-TaskCore::~TaskCore() {
-    if (m_root)
-        m_root.destroy();
+TaskCore::~TaskCore() = default; // a frame still there is TaskState's to destroy
+
+PromiseBase* TaskCore::root_promise() const noexcept {
+    if (done())
+        return nullptr; // m_leaf's storage describes the coroutine now
+    PromiseBase* p = m_leaf;
+    if (p)
+        while (p->m_parent)
+            p = p->m_parent;
+    return p;
+}
+
+std::coroutine_handle<> TaskCore::coro() const noexcept {
+    PromiseBase* root = root_promise();
+    return root ? frame_of(*root) : std::coroutine_handle<>{};
 }
 
 void TaskCore::start(ContextImpl* context, bool eager) {
@@ -82,10 +94,11 @@ void TaskCore::unregister() noexcept {
 }
 
 void TaskCore::drop_pending_frame() noexcept {
+    PromiseBase* root = root_promise();
     m_leaf = nullptr;
     m_waiter = nullptr;
-    if (auto root = std::exchange(m_root, {}))
-        root.destroy();
+    if (root)
+        frame_of(*root).destroy();
     unregister();
 }
 
@@ -183,7 +196,7 @@ void TaskCore::finish_unstarted() {
     PromiseBase& root = *m_leaf; // the coroutine has not run: its innermost frame is the root
     root.m_exception = std::make_exception_ptr(CancelledError(cancel_msg()));
     root.m_exception_is_cancel = true;
-    root_done();
+    root_done(root);
 }
 
 void TaskCore::finish_from(PromiseBase& p, bool has_value) noexcept {
@@ -206,7 +219,7 @@ void TaskCore::finish_from(PromiseBase& p, bool has_value) noexcept {
     m_coro_function = p.function();
     m_coro_file = p.file();
     m_coro_line = p.defined_line();
-    std::exchange(m_root, {}).destroy();
+    frame_of(p).destroy();
     schedule_callbacks();
 }
 

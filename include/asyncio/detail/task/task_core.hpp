@@ -63,7 +63,8 @@ protected:
 //   unarmed ones are a prefix, and none is unarmed while the task is suspended;
 // - every step runs with m_context current (a pointer swap), so a task sees its own context
 //   variables and never another's;
-// - m_leaf is the innermost frame of the task's coroutine chain while the task has a frame;
+// - m_leaf is the innermost frame of the task's coroutine chain while the task has a frame
+//   (null once its loop dropped it), and the root frame is the end of m_leaf's parents;
 //   m_resume, m_leaf and m_waiter are read only while pending (m_coro_* once done);
 // - once done, the coroutine frame is destroyed and the result lives in TaskState<T>.
 class TaskCore : public FutureCore, public TaskHook {
@@ -81,7 +82,8 @@ public:
     void start(ContextImpl* context = nullptr, bool eager = false);
     const std::string& name() const;
     void set_name(std::string name) { extras().name = std::move(name); }
-    std::coroutine_handle<> coro() const noexcept { return m_root; }
+    // The root frame while the task has one (null once done, or dropped with its loop).
+    std::coroutine_handle<> coro() const noexcept;
     // The loop's engine; only while the task is pending (a pending task's loop is alive).
     LoopCore& pending_loop() const noexcept { return *m_link->core; }
 
@@ -145,8 +147,8 @@ public:
     LazyContext& context() noexcept { return m_context; }
     LazyContext* report_context() noexcept override { return &m_context; }
 
-    // Called by the root frame's final suspend; destroys the frame.
-    virtual void root_done() noexcept = 0;
+    // Called by the root frame's final suspend, with the root's promise; destroys the frame.
+    virtual void root_done(PromiseBase& root) noexcept = 0;
 
     // The loop asks a pending task whose loop goes away to destroy its coroutine frame (running
     // the destructors of what the frame holds) and to leave the loop's task list.
@@ -157,6 +159,11 @@ protected:
     void describe_runnable(std::ostream& os) const override;
     const char* kind() const noexcept override { return "Task"; }
     void finish_from(PromiseBase& p, bool has_value) noexcept;
+    // The root frame: a task keeps no pointer to it, but reaches it from the innermost frame
+    // through the frames' parents (8 bytes of every task); null once done or dropped.
+    PromiseBase* root_promise() const noexcept;
+    // The frame whose promise that is (the task's type knows the promise's).
+    virtual std::coroutine_handle<> frame_of(PromiseBase& root) const noexcept = 0;
     // The first step, with a cancellation already requested: the task ends cancelled, its
     // coroutine never run.
     void finish_unstarted();
@@ -169,7 +176,6 @@ protected:
     void check_depth();
     void pop_inner_scope(ScopeTimer* s) noexcept;
 
-    std::coroutine_handle<> m_root;
     // A pending task's suspension (where to resume, the innermost frame, the awaitable's hook)
     // and a done task's coroutine (its function and where it is defined, static strings kept for
     // descriptions once the frame is gone) share their storage: finish_from() switches them.
