@@ -325,7 +325,9 @@ concept CoroutineFunction = !iscoroutine_v<F> && iscoroutinefunction_v<std::deca
 
 // Wraps the coroutine in a Task scheduled to start on the next iteration of the running loop,
 // and returns it. RuntimeError without a running loop. Unnamed tasks are "Task-1", "Task-2", ...
-// The task runs in `context`, or in a copy of the current context when none is given.
+// in creation order (loops running at once on different threads number from blocks of their
+// own: see runtime/task_numbers.hpp). The task runs in `context`, or in a copy of the current
+// context when none is given.
 template <class T>
 Task<T> create_task(Coro<T> coro, std::string name = {},
                     std::optional<Context> context = std::nullopt,
