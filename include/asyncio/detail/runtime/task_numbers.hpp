@@ -6,7 +6,7 @@
 namespace asyncio::detail {
 
 // Each thread draws numbers from the process-wide counter in blocks, so that making a task costs
-// no atomic read-modify-write (a locked instruction waits for every store before it: a quarter
+// no atomic read-modify-write (a locked instruction waits for every store before it: a sixth
 // of the time to spawn a task, measured). A loop that stops running gives back what its thread
 // has not used, when nobody drew after it. So numbers are unique, and increase in creation order
 // on each thread and across loops run one after another, as asyncio's do; only tasks made at

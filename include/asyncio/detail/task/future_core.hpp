@@ -130,7 +130,7 @@ public:
     }
     std::exception_ptr exception();
     void set_exception(std::exception_ptr e);
-    // Marks finished after the caller stored the value; InvalidStateError if already done.
+    // InvalidStateError if already done (before a result is stored).
     void ensure_pending() const {
         if (done()) [[unlikely]]
             throw_invalid_state();
