@@ -31,7 +31,7 @@ namespace detail {
 // owns its list, so a future nobody can complete is freed with its callbacks); once the future
 // is done it holds a handle until it has run.
 template <class H, class F>
-class DoneCallback final : public CallbackNode, public Runnable {
+class DoneCallback final : public CallbackNode, public Runnable, public PoolAllocated {
 public:
     DoneCallback(const H& handle, F fn, ContextImpl* context)
         : m_raw(handle.raw()), m_fn(std::move(fn)) {

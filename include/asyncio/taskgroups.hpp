@@ -63,7 +63,9 @@ public:
 private:
     friend RefCounted<TaskGroupCore>;
     struct ChildTag;
-    struct Child final : OwnerCallback<TaskGroupCore, false>, ListHook<ChildTag> {
+    // One per child, from the frame pool (glibc's malloc and free of it were more than the
+    // rest of a child's cost together).
+    struct Child final : OwnerCallback<TaskGroupCore, false>, ListHook<ChildTag>, PoolAllocated {
         // On its task's done list (not yet called back).
         bool registered() const noexcept { return CallbackNode::linked(); }
     };
