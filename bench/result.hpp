@@ -19,8 +19,8 @@ inline void result(const char* workload, long long n, Clock::time_point start,
                 workload, n, seconds, seconds * 1e9 / static_cast<double>(n), usage.ru_maxrss);
 }
 
-[[noreturn]] inline void fail(const char* workload, const char* why) {
-    std::fprintf(stderr, "FAIL impl=asyncio workload=%s: %s\n", workload, why);
+[[noreturn]] inline void fail(const char* workload, const char* why, const char* impl = "asyncio") {
+    std::fprintf(stderr, "FAIL impl=%s workload=%s: %s\n", impl, workload, why);
     std::exit(1);
 }
 

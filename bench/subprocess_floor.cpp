@@ -9,6 +9,8 @@
 
 namespace {
 
+constexpr const char* k_impl = "floor-uvspawn";
+
 struct Child {
     uv_process_t handle{};
     long long status = -1;
@@ -48,14 +50,14 @@ int main(int argc, char** argv) {
         child.handle.data = &child;
         if (int rc = uv_spawn(&loop, &child.handle, &options); rc != 0) {
             std::fprintf(stderr, "uv_spawn: %s\n", uv_strerror(rc));
-            bench::fail("subprocess", "uv_spawn failed");
+            bench::fail("subprocess", "uv_spawn failed", k_impl);
         }
         while (!child.closed)
             uv_run(&loop, UV_RUN_ONCE);
         if (child.status != 0)
-            bench::fail("subprocess", "a child exited with a non-zero status");
+            bench::fail("subprocess", "a child exited with a non-zero status", k_impl);
     }
     auto stop = bench::Clock::now();
     uv_loop_close(&loop);
-    bench::result("subprocess", n, start, stop, "floor-uvspawn");
+    bench::result("subprocess", n, start, stop, k_impl);
 }

@@ -138,7 +138,9 @@ public:
     }
 
     ~TaskState() override {
-        if (PromiseBase* root = root_promise()) // only when made and dropped unstarted
+        if (done()) [[likely]] // a done task's frame is gone already
+            return;
+        if (PromiseBase* root = root_promise()) // made, and dropped before it ran
             frame_of(*root).destroy();
     }
 
